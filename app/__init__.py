@@ -1,0 +1,3 @@
+"""kefu: reply suggestions for online-shop customer service chat."""
+
+__version__ = "0.1.0"

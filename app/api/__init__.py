@@ -1,0 +1,1 @@
+"""JSON routes: thin adapters between HTTP and the pipeline."""

@@ -1,0 +1,107 @@
+"""The `kefu` command: serve, check, schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.config import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Workers are separate processes: they read settings from the environment again.
+    os.environ.setdefault("KEFU_DATA_DIR", str(settings.data_dir))
+    print(f"kefu: serving on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=False,
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from app.checking import check_library, coverage_text
+    from app.errors import LibraryError
+
+    path = Path(args.path) if args.path else Settings().replies_dir
+    try:
+        report = check_library(path, min_examples=args.min_examples)
+    except LibraryError as exc:
+        print(f"kefu check: {exc.message}", file=sys.stderr)
+        for detail in exc.details[1:20]:
+            print(f"  {detail}", file=sys.stderr)
+        return 1
+    print(coverage_text(report))
+    if report.problems:
+        print(f"\n{len(report.problems)} problem(s):", file=sys.stderr)
+        for problem in report.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print("ok")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from app.library import json_schemas
+
+    folder = Path(args.out)
+    stale = []
+    for name, schema in json_schemas().items():
+        text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        target = folder / name
+        if args.check:
+            if not target.exists() or target.read_text(encoding="utf-8") != text:
+                stale.append(str(target))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    if stale:
+        print(f"stale JSON Schema: {', '.join(stale)}; run `kefu schema`", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kefu", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="start the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=_serve)
+
+    check = sub.add_parser("check", help="validate the reply library and print its coverage")
+    check.add_argument("path", nargs="?", help="library folder or one category file")
+    check.add_argument("--min-examples", type=int, default=8, help="trigger examples wanted")
+    check.set_defaults(func=_check)
+
+    schema = sub.add_parser("schema", help="write the library's JSON Schemas")
+    schema.add_argument("--out", default=str(Path(__file__).parent.parent / "replies" / "schema"))
+    schema.add_argument("--check", action="store_true", help="fail if they are stale")
+    schema.set_defaults(func=_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

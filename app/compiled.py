@@ -1,0 +1,120 @@
+"""Reply texts compiled for serving, and the validator that renders every one.
+
+Compiling a Jinja2 template costs about a millisecond, and a full library holds a few
+thousand reply texts, so serving compiles each text on first use (and `warm` compiles the
+rest off the request path). `validate_replies` is the strict path used by `kefu check` and
+by every save: it compiles and renders every locale × tone, naming each problem exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import Template as JinjaTemplate
+from jinja2.exceptions import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from app.errors import LibraryError
+from app.library import Library, Template, Tone
+from app.rendering import (
+    CompileError,
+    RenderContext,
+    make_environment,
+    render,
+    sample_values,
+    shop_view,
+    validate_source,
+)
+
+ReplyKey = tuple[str, str, Tone]  # template id, locale, tone
+
+
+@dataclass(frozen=True)
+class CompiledReplies:
+    """Reply sources keyed by (template id, locale, tone), compiled on first use."""
+
+    env: ImmutableSandboxedEnvironment
+    sources: dict[ReplyKey, str]
+    version: str
+    _cache: dict[ReplyKey, JinjaTemplate] = field(default_factory=dict, repr=False)
+
+    def get(self, key: ReplyKey) -> JinjaTemplate:
+        compiled = self._cache.get(key)
+        if compiled is None:
+            # Two threads may compile the same text at once; both results are equal.
+            compiled = self.env.from_string(self.sources[key])
+            self._cache[key] = compiled
+        return compiled
+
+    def warm(self) -> None:
+        """Compile every text now (called off the request path after a swap)."""
+        for key in self.sources:
+            try:
+                self.get(key)
+            except TemplateError:
+                continue  # served as "skipped" at request time; `kefu check` names it
+
+
+def library_version(library: Library) -> str:
+    """A short content hash: equal libraries get equal versions."""
+    payload = json.dumps(library.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def reply_sources(library: Library) -> CompiledReplies:
+    sources = {
+        (template.id, locale, tone): source
+        for template in library.templates()
+        for locale, by_tone in template.replies.items()
+        for tone, source in by_tone.items()
+    }
+    return CompiledReplies(
+        env=make_environment(), sources=sources, version=library_version(library)
+    )
+
+
+def _problem(template: Template, locale: str, tone: Tone, message: str) -> dict[str, Any]:
+    return {"template": template.id, "locale": locale, "tone": tone.value, "problem": message}
+
+
+def template_problems(library: Library, template: Template) -> list[dict[str, Any]]:
+    """Every problem of one template: syntax, undeclared names, unknown filters, rendering."""
+    env = make_environment()
+    samples = sample_values({k: v for k, v in library.variables.items() if k in template.variables})
+    declared = set(template.variables)
+    definitions = {name: library.variables.get(name) for name in template.variables}
+    problems: list[dict[str, Any]] = []
+    for locale, by_tone in template.replies.items():
+        for tone, source in by_tone.items():
+            try:
+                validate_source(env, source, declared)
+                compiled = env.from_string(source)
+                ctx = RenderContext(
+                    locale=locale,
+                    currency=library.shop.currency,
+                    shop=shop_view(library.shop, locale),
+                    values=samples,
+                )
+                if not render(compiled, ctx, definitions).text:
+                    raise CompileError("renders to an empty reply")
+                ctx.values = {}
+                render(compiled, ctx, definitions)
+            except CompileError as exc:
+                problems.append(_problem(template, locale, tone, str(exc)))
+            except (TemplateError, ArithmeticError, ValueError, TypeError) as exc:
+                problems.append(_problem(template, locale, tone, f"does not render: {exc}"))
+    return problems
+
+
+def validate_replies(library: Library) -> None:
+    """Raise `LibraryError` listing every reply that does not compile or render."""
+    problems = [p for t in library.templates() for p in template_problems(library, t)]
+    if problems:
+        first = problems[0]
+        raise LibraryError(
+            f"{first['template']} [{first['locale']}/{first['tone']}]: {first['problem']}",
+            details=problems,
+        )

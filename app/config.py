@@ -1,0 +1,28 @@
+"""Settings, read from the environment with the prefix ``KEFU_``.
+
+Every field is documented in ``docs/configuration.md``; a test checks that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SHIPPED_REPLIES = Path(__file__).resolve().parent.parent / "replies"
+
+
+class Settings(BaseSettings):
+    """What an operator can change without touching code."""
+
+    model_config = SettingsConfigDict(env_prefix="KEFU_", frozen=True)
+
+    data_dir: Path = Field(Path("data"), description="Folder for the service's state.")
+    replies_dir: Path = Field(SHIPPED_REPLIES, description="Reply library folder (YAML).")
+    min_confidence: float = Field(
+        0.45, ge=0.0, le=1.0, description="Below this, a match is a low-confidence guess."
+    )
+    max_message_chars: int = Field(2000, ge=1, description="Longest buyer message accepted.")
+    max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
+    max_suggestions: int = Field(10, ge=1, le=50, description="Upper bound for `limit`.")

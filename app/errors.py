@@ -1,0 +1,59 @@
+"""One hierarchy of errors, each mapped to one HTTP status and one JSON shape.
+
+The JSON body of every failure is ``{"error": {"code", "message", "details"}}``;
+``tests/test_error_shape.py`` pins it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KefuError(Exception):
+    """Base class: something the caller can be told about in plain words."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class InvalidInput(KefuError):
+    """The request is well-formed JSON but a field breaks a rule."""
+
+    status = 422
+    code = "invalid_input"
+
+
+class MalformedBody(KefuError):
+    """The body is not JSON, or not the JSON object the endpoint expects."""
+
+    status = 400
+    code = "malformed_body"
+
+
+class BodyTooLarge(KefuError):
+    """The body is larger than the configured limit."""
+
+    status = 413
+    code = "body_too_large"
+
+
+class NotFound(KefuError):
+    """The thing asked for does not exist."""
+
+    status = 404
+    code = "not_found"
+
+
+class LibraryError(KefuError):
+    """The reply library is invalid: a file, template, locale or tone breaks a rule."""
+
+    status = 422
+    code = "invalid_library"

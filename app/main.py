@@ -1,0 +1,33 @@
+"""`create_app(settings)`: wiring only; nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.api import meta, suggest
+from app.api.errors import BodyLimit, install_error_handlers
+from app.config import Settings
+from app.service import Kefu
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service; the library is loaded and compiled here, once per process."""
+    settings = settings or Settings()
+    kefu = Kefu(settings)
+    kefu.load()
+    app = FastAPI(
+        title="kefu",
+        version=__version__,
+        description="Ready replies for online-shop customer service chat, in the buyer's "
+        "language and tone.",
+    )
+    app.state.kefu = kefu
+    install_error_handlers(app)
+    app.include_router(meta.router)
+    app.include_router(suggest.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    logging.getLogger("kefu").info("library %s loaded", kefu.snapshot.version)
+    return app

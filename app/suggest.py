@@ -1,0 +1,392 @@
+"""The route of one message: normalise → language → tone → split → match → choose → render.
+
+`Snapshot` is the library compiled for serving (immutable; a new library version builds a
+new one), and `suggest` is a pure function of a snapshot and a request.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2.exceptions import TemplateError
+from pydantic import BaseModel, Field
+
+from app.compiled import CompiledReplies, reply_sources
+from app.language import (
+    DetectedBy,
+    LocaleMatch,
+    detect_language,
+    negotiate_locale,
+)
+from app.library import BusyState, Library, ShopFacts, Template, Tone
+from app.matching import Match, MatchIndex, TriggerSource
+from app.rendering import RenderContext, ShopView, coerce_value, render, shop_view
+from app.text import normalize, to_traditional
+from app.tone import BuyerTone, detect_tone, reply_tone
+
+GREETING = "greeting"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_QUESTION_WORDS = (
+    "when|where|how|can|could|do|does|did|is|are|will|would|what|why|which|any|pls|please"
+)
+# Sentence ends, connectors before a new question ("… and when do you ship?"), and the
+# Chinese "also / by the way" words split a message into asks.
+_ASK_SPLIT = re.compile(
+    r"[.!?。！？;；\n]+"
+    rf"|,?\s+(?:and|also|btw|plus|and also)\s+(?=(?:{_QUESTION_WORDS})\b)"
+    r"|(?:还有|另外|顺便问下|顺便问一下|顺便|再问一下)",
+    re.IGNORECASE,
+)
+
+
+# ---- the request and the answer -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuggestContext:
+    """The shop's state as the caller sees it."""
+
+    queue_length: int | None = None
+    busy: bool = False  # the agent's "shop is busy" switch
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SuggestRequest:
+    """What the caller asks; already validated for shape by the API."""
+
+    message: str
+    locale: str | None = None
+    tone: Tone | None = None
+    limit: int = 3
+    variables: dict[str, Any] = field(default_factory=dict)
+    context: SuggestContext = field(default_factory=SuggestContext)
+    language_hints: tuple[str, ...] = ()
+
+
+class LanguageInfo(BaseModel):
+    code: str = Field(description="The buyer's language (BCP 47).")
+    confidence: float
+    detected_by: DetectedBy
+
+
+class ToneInfo(BaseModel):
+    buyer: BuyerTone = Field(description="How the buyer sounds.")
+    reply: Tone = Field(description="The tone replies are written in.")
+    confidence: float
+    signals: list[str]
+    decided_by: str = Field(description="`request` (explicit tone), `detected` or `default`.")
+
+
+class MatchInfo(BaseModel):
+    ask: str = Field(description="The part of the message this suggestion answers.")
+    trigger: str | None = Field(description="The library trigger closest to the ask.")
+    trigger_language: str | None
+    keywords: list[str]
+    similarity: float
+    fuzz: float
+
+
+class Suggestion(BaseModel):
+    template_id: str
+    category: str
+    title: str
+    score: float = Field(description="Confidence 0–1.")
+    text: str
+    locale: str
+    locale_match: LocaleMatch
+    tone: Tone
+    tone_fallback: bool = Field(description="True when the wanted tone was missing.")
+    missing_variables: list[str]
+    auto_send: bool = Field(description="Safe to send without an agent (busy-hour replies).")
+    low_confidence: bool
+    matched: MatchInfo | None = Field(description="Why it was suggested (null for busy-hour).")
+
+
+class NoMatch(BaseModel):
+    reason: str
+    guesses: list[Suggestion] = Field(description="Low-confidence guesses, best first.")
+
+
+class SuggestResult(BaseModel):
+    language: LanguageInfo
+    tone: ToneInfo
+    busy: BusyState | None = Field(description="The shop state that put a busy reply first.")
+    suggestions: list[Suggestion]
+    no_match: NoMatch | None
+    library_version: str
+
+
+# ---- the compiled library -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A library compiled for serving. Immutable: readers never lock."""
+
+    library: Library
+    replies: CompiledReplies
+    index: MatchIndex
+    templates: dict[str, Template]
+    busy_templates: dict[BusyState, tuple[Template, ...]]
+    shop_views: dict[str, ShopView]
+
+    @property
+    def version(self) -> str:
+        return self.replies.version
+
+    @property
+    def shop(self) -> ShopFacts:
+        return self.library.shop
+
+
+def build_snapshot(library: Library) -> Snapshot:
+    """Index a library for serving; reply texts compile on first use (see `warm`)."""
+    replies = reply_sources(library)
+    sources: list[TriggerSource] = []
+    for template in library.templates():
+        for language, triggers in template.triggers.items():
+            sources.extend(TriggerSource(template.id, language, t) for t in triggers.examples)
+            sources.extend(
+                TriggerSource(template.id, language, k, keyword=True) for k in triggers.keywords
+            )
+    busy: dict[BusyState, list[Template]] = {}
+    for template in library.templates():
+        if template.busy is not None:
+            busy.setdefault(template.busy, []).append(template)
+    return Snapshot(
+        library=library,
+        replies=replies,
+        index=MatchIndex(sources),
+        templates={t.id: t for t in library.templates()},
+        busy_templates={k: tuple(v) for k, v in busy.items()},
+        shop_views={loc: shop_view(library.shop, loc) for loc in library.locales},
+    )
+
+
+# ---- the stages -----------------------------------------------------------------------
+
+
+def busy_state(shop: ShopFacts, context: SuggestContext) -> BusyState | None:
+    """Is the shop busy? The agent's switch or a long queue first, then business hours."""
+    if context.busy:
+        return BusyState.queue
+    if context.queue_length is not None and context.queue_length >= shop.busy_queue_threshold:
+        return BusyState.queue
+    hours = shop.business_hours
+    now = (context.now or datetime.now(UTC)).astimezone(ZoneInfo(hours.timezone))
+    # A close of 00:00 means midnight, the end of the day.
+    before_close = hours.close == time(0, 0) or now.time() < hours.close
+    opened = _WEEKDAYS[now.weekday()] in hours.days and hours.open <= now.time() and before_close
+    return None if opened else BusyState.after_hours
+
+
+def split_asks(message: str) -> list[str]:
+    """Split a message into its asks ("hi! can you do a discount and when do you ship?")."""
+    parts = [p.strip(" ,，、") for p in _ASK_SPLIT.split(message)]
+    return [p for p in parts if p.strip()]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    match: Match
+    ask: str
+    order: int  # which ask it came from, for covering every ask
+
+
+def _match_asks(snapshot: Snapshot, message: str, limit: int) -> list[_Candidate]:
+    """Best templates for the whole message and for each ask, one entry per template."""
+    asks = split_asks(message)
+    pieces = [message] if len(asks) <= 1 else [message, *asks]
+    best: dict[str, _Candidate] = {}
+    for order, piece in enumerate(pieces):
+        for match in snapshot.index.search(normalize(piece), limit=max(limit, 3)):
+            kept = best.get(match.template_id)
+            if kept is None or match.confidence > kept.match.confidence:
+                best[match.template_id] = _Candidate(match, piece, order)
+    ranked = sorted(best.values(), key=lambda c: (-c.match.confidence, c.match.template_id))
+    if len(pieces) == 1:
+        return ranked
+    # Cover every ask: the best of each ask first, greetings after the real questions.
+    firsts: list[_Candidate] = []
+    for order in range(1, len(pieces)):
+        mine = [c for c in ranked if c.order == order]
+        if mine and mine[0] not in firsts:
+            firsts.append(mine[0])
+    firsts.sort(key=lambda c: (_category(c) == GREETING, -c.match.confidence))
+    rest = [c for c in ranked if c not in firsts]
+    rest.sort(key=lambda c: (_category(c) == GREETING, -c.match.confidence))
+    return firsts + rest
+
+
+def _category(candidate: _Candidate) -> str:
+    return candidate.match.template_id.split(".", 1)[0]
+
+
+def _choose_variant(
+    template: Template, wanted_locale: str, wanted_tone: Tone, default_locale: str
+) -> tuple[str, LocaleMatch, Tone, bool]:
+    """The buyer's language matters more than the tone: locale first, then tone."""
+    locale, how = negotiate_locale(wanted_locale, template.replies, default_locale)
+    tones = template.replies[locale]
+    if wanted_tone in tones:
+        return locale, how, wanted_tone, False
+    for tone in Tone:
+        if tone in tones:
+            return locale, how, tone, True
+    raise AssertionError("a template locale without tones")  # the model forbids it
+
+
+def _render_suggestion(
+    snapshot: Snapshot,
+    template: Template,
+    wanted_locale: str,
+    wanted_tone: Tone,
+    values: dict[str, Any],
+    score: float,
+    matched: MatchInfo | None,
+    low_confidence: bool,
+) -> Suggestion | None:
+    library = snapshot.library
+    locale, how, tone, tone_fallback = _choose_variant(
+        template, wanted_locale, wanted_tone, library.shop.default_locale
+    )
+    ctx = RenderContext(
+        locale=locale,
+        currency=library.shop.currency,
+        shop=snapshot.shop_views.get(locale) or shop_view(library.shop, locale),
+        values={k: v for k, v in values.items() if k in template.variables},
+    )
+    declared = {name: library.variables.get(name) for name in template.variables}
+    try:
+        rendered = render(snapshot.replies.get((template.id, locale, tone)), ctx, declared)
+    except (TemplateError, ArithmeticError, ValueError):
+        return None  # a reply that cannot render is skipped, never half-shown
+    text = rendered.text
+    if how is LocaleMatch.converted:
+        region = "HK" if wanted_locale.lower() in ("zh-hk", "zh-mo") else "TW"
+        text = to_traditional(text, region)
+        locale = "zh-Hant"
+    return Suggestion(
+        template_id=template.id,
+        category=template.category,
+        title=template.title,
+        score=round(score, 4),
+        text=text,
+        locale=locale,
+        locale_match=how,
+        tone=tone,
+        tone_fallback=tone_fallback,
+        missing_variables=list(rendered.missing),
+        auto_send=template.busy is not None,
+        low_confidence=low_confidence,
+        matched=matched,
+    )
+
+
+def coerce_variables(library: Library, variables: dict[str, Any]) -> dict[str, Any]:
+    """Read request variables as their declared types; unknown names are ignored.
+
+    Raises `ValueError` naming the variable whose value does not fit its type.
+    """
+    values: dict[str, Any] = {}
+    for name, value in variables.items():
+        definition = library.variables.get(name)
+        if definition is None or value is None:
+            continue
+        try:
+            values[name] = coerce_value(definition, value)
+        except ValueError as exc:
+            raise ValueError(f"variables.{name}: {exc}") from exc
+    return values
+
+
+def suggest(snapshot: Snapshot, request: SuggestRequest, min_confidence: float) -> SuggestResult:
+    """Suggest replies for one buyer message."""
+    shop = snapshot.shop
+    values = coerce_variables(snapshot.library, request.variables)
+    norm = normalize(request.message)
+
+    hints = tuple(h for h in (request.locale, *request.language_hints) if h)
+    language = detect_language(norm, hints=hints, default=shop.default_locale)
+    wanted_locale = request.locale or language.code
+
+    tone_guess = detect_tone(norm)
+    if request.tone is not None:
+        wanted_tone, decided_by = request.tone, "request"
+    else:
+        wanted_tone = reply_tone(tone_guess.buyer, shop.default_tone)
+        decided_by = "default" if tone_guess.buyer is BuyerTone.neutral else "detected"
+
+    busy = busy_state(shop, request.context)
+    suggestions: list[Suggestion] = []
+    if busy is not None:
+        for template in snapshot.busy_templates.get(busy, ())[:1]:
+            rendered = _render_suggestion(
+                snapshot, template, wanted_locale, wanted_tone, values, 1.0, None, False
+            )
+            if rendered is not None:
+                suggestions.append(rendered)
+
+    candidates = _match_asks(snapshot, request.message, request.limit)
+    confident = [c for c in candidates if c.match.confidence >= min_confidence]
+    guesses: list[Suggestion] = []
+    for group, low in ((confident, False), ([] if confident else candidates[:3], True)):
+        for candidate in group:
+            if len(suggestions) >= request.limit and not low:
+                break
+            template = snapshot.templates[candidate.match.template_id]
+            match = candidate.match
+            info = MatchInfo(
+                ask=candidate.ask,
+                trigger=match.trigger,
+                trigger_language=match.trigger_language,
+                keywords=list(match.keywords),
+                similarity=match.similarity,
+                fuzz=match.fuzz,
+            )
+            rendered = _render_suggestion(
+                snapshot,
+                template,
+                wanted_locale,
+                wanted_tone,
+                values,
+                match.confidence,
+                info,
+                low,
+            )
+            if rendered is None:
+                continue
+            (guesses if low else suggestions).append(rendered)
+
+    no_match = None
+    if not confident:
+        best = candidates[0].match.confidence if candidates else 0.0
+        reason = (
+            f"no template matched well enough: best confidence {best:.2f}"
+            f" is below {min_confidence:.2f}"
+            if candidates
+            else "nothing in the library resembles this message"
+        )
+        no_match = NoMatch(reason=reason, guesses=guesses)
+
+    return SuggestResult(
+        language=LanguageInfo(
+            code=language.code, confidence=language.confidence, detected_by=language.detected_by
+        ),
+        tone=ToneInfo(
+            buyer=tone_guess.buyer,
+            reply=wanted_tone,
+            confidence=tone_guess.confidence,
+            signals=list(tone_guess.signals),
+            decided_by=decided_by,
+        ),
+        busy=busy,
+        suggestions=suggestions[: request.limit],
+        no_match=no_match,
+        library_version=snapshot.version,
+    )
