@@ -74,6 +74,28 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from app.errors import LibraryError
+    from app.evaluation import evaluate
+    from app.library import load_library
+    from app.suggest import build_snapshot
+
+    settings = Settings()
+    try:
+        snapshot = build_snapshot(load_library(Path(args.replies) if args.replies else settings.replies_dir))
+        evaluate(
+            snapshot,
+            Path(args.file),
+            args.min_confidence if args.min_confidence is not None else settings.min_confidence,
+            args.json,
+            sys.stdout,
+        )
+    except (LibraryError, OSError, ValueError) as exc:
+        print(f"kefu eval: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kefu", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", help="library folder or one category file")
     check.add_argument("--min-examples", type=int, default=8, help="trigger examples wanted")
     check.set_defaults(func=_check)
+
+    evaluation = sub.add_parser("eval", help="measure match quality on labelled messages")
+    evaluation.add_argument("file", help="JSON lines: text, lang, category[, source]")
+    evaluation.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    evaluation.add_argument("--replies", help="library folder (default: the configured one)")
+    evaluation.add_argument("--min-confidence", type=float, default=None)
+    evaluation.set_defaults(func=_eval)
 
     schema = sub.add_parser("schema", help="write the library's JSON Schemas")
     schema.add_argument("--out", default=str(Path(__file__).parent.parent / "replies" / "schema"))
