@@ -82,7 +82,9 @@ def _eval(args: argparse.Namespace) -> int:
 
     settings = Settings()
     try:
-        snapshot = build_snapshot(load_library(Path(args.replies) if args.replies else settings.replies_dir))
+        snapshot = build_snapshot(
+            load_library(Path(args.replies) if args.replies else settings.replies_dir)
+        )
         evaluate(
             snapshot,
             Path(args.file),

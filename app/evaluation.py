@@ -102,8 +102,9 @@ def kefu_predictor(snapshot: Snapshot, min_confidence: float) -> Callable[[str],
 
     def predict(text: str) -> Prediction:
         start = time.perf_counter()
-        result = suggest(snapshot, SuggestRequest(message=text, limit=3, context=context),
-                         min_confidence)
+        result = suggest(
+            snapshot, SuggestRequest(message=text, limit=3, context=context), min_confidence
+        )
         seconds = time.perf_counter() - start
         return Prediction(
             categories=_distinct(s.category for s in result.suggestions),
@@ -212,7 +213,9 @@ class Report:
 
         return {
             **self.pooled.as_dict(),
-            "abstain_other": round(self.other_abstained / self.other_n, 4) if self.other_n else None,
+            "abstain_other": round(self.other_abstained / self.other_n, 4)
+            if self.other_n
+            else None,
             "abstain_wrong": round(self.asks_abstained / self.asks_n, 4) if self.asks_n else None,
             "language_accuracy": (
                 round(self.language_ok / self.language_n, 4) if self.language_n else None
@@ -226,7 +229,8 @@ class Report:
             "by_category": groups(self.by_category),
             "by_language_source": groups(self.by_language_source),
             "confusion": [
-                {"gold": g, "predicted": p, "count": c} for (g, p), c in self.confusion.most_common(10)
+                {"gold": g, "predicted": p, "count": c}
+                for (g, p), c in self.confusion.most_common(10)
             ],
             "ms_per_message": {
                 "median": round(statistics.median(ordered) * 1000, 3) if ordered else 0.0,

@@ -41,6 +41,7 @@ CATEGORY_IDS = (
 )
 SHOP_FILE = "_shop.yaml"
 VARIABLES_FILE = "_variables.yaml"
+OUT_OF_SCOPE_FILE = "_out_of_scope.yaml"
 
 # A BCP 47 tag as the library writes it: language, optional script, optional region.
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
@@ -150,6 +151,14 @@ class VariableCatalog(RootModel[dict[Identifier, Variable]]):
     """The whole of ``_variables.yaml``."""
 
 
+class OutOfScope(
+    RootModel[
+        dict[LocaleTag, list[Annotated[str, StringConstraints(min_length=1, max_length=500)]]]
+    ]
+):
+    """The whole of ``_out_of_scope.yaml``: messages no template should answer."""
+
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -199,6 +208,10 @@ class Library(_Strict):
     categories: dict[str, Category]
     shop: ShopFacts
     variables: dict[Identifier, Variable]
+    out_of_scope: dict[LocaleTag, list[str]] = Field(
+        default_factory=dict,
+        description="Messages no template answers; the matcher learns to refuse them.",
+    )
 
     @model_validator(mode="after")
     def _variables_declared(self) -> Library:
@@ -271,8 +284,17 @@ def load_library(folder: Path, only: Path | None = None) -> Library:
         variables = VariableCatalog.model_validate(_read_yaml(folder / VARIABLES_FILE) or {}).root
     except ValidationError as exc:
         raise _validation_message(VARIABLES_FILE, exc) from exc
+    out_of_scope: dict[str, list[str]] = {}
+    if (folder / OUT_OF_SCOPE_FILE).exists():
+        try:
+            raw = _read_yaml(folder / OUT_OF_SCOPE_FILE) or {}
+            out_of_scope = OutOfScope.model_validate(raw).root
+        except ValidationError as exc:
+            raise _validation_message(OUT_OF_SCOPE_FILE, exc) from exc
     try:
-        return Library(categories=categories, shop=shop, variables=variables)
+        return Library(
+            categories=categories, shop=shop, variables=variables, out_of_scope=out_of_scope
+        )
     except ValidationError as exc:
         raise _validation_message("library", exc) from exc
 
@@ -283,4 +305,5 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         "category.json": Category.model_json_schema(),
         "shop.json": ShopFacts.model_json_schema(),
         "variables.json": VariableCatalog.model_json_schema(),
+        "out_of_scope.json": OutOfScope.model_json_schema(),
     }

@@ -1,11 +1,23 @@
 """The compiled index of triggers and its scoring.
 
-A query is scored against every trigger example at once through an inverted index of
-TF-IDF weighted features (words and character n-grams for spaced scripts, character
-uni- and bigrams for Chinese, Japanese and Thai), so the cost grows with the postings of
-the query's own features, not with the size of the library. The best triggers of the best
-templates are then re-scored with rapidfuzz's plain `ratio` (edit similarity of the whole
-folded strings: no subset effect, unlike `token_set_ratio`), and keywords add evidence.
+Every trigger example becomes a TF-IDF vector of features — words and character
+trigrams for spaced scripts, character uni- and bigrams for Chinese, Japanese and Thai —
+stored as an inverted index (feature → examples). A query gathers only the postings of
+its own features, so its cost grows with those postings, not with the library. Four
+pieces of evidence come out per template:
+
+- `nearest`: cosine of the closest example (a whole message said the same way);
+- `contained`: how much of one example's weight appears in the message (a long review
+  that contains "stopped working after a week"), scaled down for very short examples;
+- `centroid`: cosine with the mean of the template's examples, a linear classifier
+  trained on the library's own triggers (so many phrasings vote together);
+- `keywords`: the template's keywords present in the message, each weighted by how few
+  templates share it.
+
+The best examples of the leading templates are re-scored with rapidfuzz's plain `ratio`
+(edit similarity of the whole folded strings: unlike `token_set_ratio` it never scores 100
+because one side's words are a subset of the other's), and a logistic blend turns the
+evidence into a 0–1 confidence.
 """
 
 from __future__ import annotations
@@ -18,10 +30,21 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
-from app.text import UNSPACED_SCRIPTS, Normalized, normalize, script_of
+from app.classifier import design_matrix, train
+from app.text import Normalized, has_unspaced, normalize
 
 MAX_KEYWORD_WORDS = 4
 MAX_KEYWORD_CHARS = 8
+OUT_OF_SCOPE = "_out_of_scope"  # the model's "none of the above" class
+RESCORE = 8  # templates whose nearest example is re-scored with rapidfuzz
+
+# Logistic blend of the evidence; see `confidence`. Chosen by hand on the development
+# set's pooled figures (few numbers, so they do not learn its texts).
+W_TEXT = 7.0
+W_CENTROID = 3.0
+W_KEYWORDS = 1.6
+W_CATEGORY = 3.0
+BIAS = -4.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +63,18 @@ class Match:
 
     template_id: str
     confidence: float
-    similarity: float  # TF-IDF cosine of the nearest trigger example
-    fuzz: float  # rapidfuzz ratio (0–1) of the nearest example after re-scoring
-    trigger: str | None  # the nearest example, as written in the library
+    similarity: float  # the text evidence: nearest / contained, re-scored
+    fuzz: float  # rapidfuzz ratio (0–1) of the nearest example
+    centroid: float
+    category_probability: float  # the linear model's probability of the template's category
+    keyword_score: float
+    trigger: str | None  # the example behind `similarity`, as written in the library
     trigger_language: str | None
     keywords: tuple[str, ...]  # keywords found in the query
 
 
 def _is_unspaced_token(token: str) -> bool:
-    return any(script_of(c) in UNSPACED_SCRIPTS for c in token)
+    return has_unspaced(token)
 
 
 def features(match_text: str) -> dict[str, float]:
@@ -68,6 +94,14 @@ def features(match_text: str) -> dict[str, float]:
     return {f: 1.0 + math.log(n) for f, n in counts.items()}
 
 
+def _size(match_text: str) -> int:
+    """Words for spaced text, characters / 2 for unspaced: how much an example says."""
+    size = 0.0
+    for token in match_text.split():
+        size += len(token) / 2 if _is_unspaced_token(token) else 1
+    return max(1, round(size))
+
+
 def _query_phrases(match_text: str) -> Iterable[str]:
     """Every word n-gram and, in unspaced runs, every substring a keyword could be."""
     words = match_text.split()
@@ -84,117 +118,242 @@ def _query_phrases(match_text: str) -> Iterable[str]:
                 yield word[:end] + "*"  # keyword stems: "ship" also finds "shipping"
 
 
+class _Postings:
+    """feature id → (row ids, weights), packed in flat arrays."""
+
+    def __init__(self, rows_by_feature: list[list[tuple[int, float]]]) -> None:
+        lengths = np.fromiter((len(r) for r in rows_by_feature), dtype=np.int64)
+        self.offsets = np.concatenate(([0], np.cumsum(lengths)))
+        self.rows = np.fromiter(
+            (r for entries in rows_by_feature for r, _ in entries), dtype=np.int64
+        )
+        self.weights = np.fromiter(
+            (w for entries in rows_by_feature for _, w in entries), dtype=np.float64
+        )
+
+    def gather(
+        self, ids: list[int], query: list[float]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows, posting weights and the matching query weight of every posting."""
+        starts = self.offsets[ids]
+        ends = self.offsets[np.asarray(ids) + 1]
+        spans = [np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+        index = np.concatenate(spans) if spans else np.empty(0, dtype=np.int64)
+        repeats = np.repeat(np.asarray(query), ends - starts)
+        return self.rows[index], self.weights[index], repeats
+
+
 class MatchIndex:
     """An immutable index over a library's triggers, built once per library version."""
 
-    def __init__(self, sources: Sequence[TriggerSource]) -> None:
-        examples = [s for s in sources if not s.keyword]
+    def __init__(self, sources: Sequence[TriggerSource], negatives: Sequence[str] = ()) -> None:
+        """Index `sources`; `negatives` are out-of-scope messages the model learns to refuse."""
+        examples = sorted((s for s in sources if not s.keyword), key=lambda s: s.template_id)
         self.template_ids: list[str] = sorted({s.template_id for s in sources})
-        template_pos = {t: i for i, t in enumerate(self.template_ids)}
-        self._template_pos = template_pos
+        self._template_pos = {t: i for i, t in enumerate(self.template_ids)}
         self._examples = examples
         self._folded = [normalize(s.text).match_text for s in examples]
         self._example_template = np.array(
-            [template_pos[s.template_id] for s in examples], dtype=np.int64
+            [self._template_pos[s.template_id] for s in examples], dtype=np.int64
         )
+        self._example_size = np.array([_size(t) for t in self._folded], dtype=np.float64)
 
         vectors = [features(text) for text in self._folded]
+        negative_vectors = [features(normalize(text).match_text) for text in negatives]
         doc_freq: dict[str, int] = defaultdict(int)
-        for vector in vectors:
+        for vector in vectors + negative_vectors:
             for feature in vector:
                 doc_freq[feature] += 1
-        n_docs = max(len(vectors), 1)
-        self._idf = {f: math.log((1 + n_docs) / (1 + df)) + 1.0 for f, df in doc_freq.items()}
+        n_docs = max(len(vectors) + len(negative_vectors), 1)
+        self._vocab = {f: i for i, f in enumerate(sorted(doc_freq))}
+        self._idf = np.array(
+            [math.log((1 + n_docs) / (1 + doc_freq[f])) + 1.0 for f in sorted(doc_freq)]
+        )
 
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        example_rows: list[list[tuple[int, float]]] = [[] for _ in self._vocab]
+        centroids: list[dict[int, float]] = [defaultdict(float) for _ in self.template_ids]
+        training_rows: list[list[tuple[int, float]]] = []
         for doc, vector in enumerate(vectors):
-            weighted = {f: tf * self._idf[f] for f, tf in vector.items()}
+            weighted = {self._vocab[f]: tf * self._idf[self._vocab[f]] for f, tf in vector.items()}
             norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
+            centroid = centroids[self._example_template[doc]]
+            training_rows.append([(f, w / norm) for f, w in weighted.items()])
             for feature, weight in weighted.items():
-                postings[feature].append((doc, weight / norm))
-        self._post_docs: dict[str, np.ndarray] = {}
-        self._post_weights: dict[str, np.ndarray] = {}
-        for feature, entries in postings.items():
-            self._post_docs[feature] = np.fromiter((d for d, _ in entries), dtype=np.int64)
-            self._post_weights[feature] = np.fromiter((w for _, w in entries), dtype=np.float64)
+                example_rows[feature].append((doc, weight / norm))
+                centroid[feature] += weight / norm
+        centroid_rows: list[list[tuple[int, float]]] = [[] for _ in self._vocab]
+        for template, centroid in enumerate(centroids):
+            norm = math.sqrt(sum(w * w for w in centroid.values())) or 1.0
+            for feature, weight in centroid.items():
+                centroid_rows[feature].append((template, weight / norm))
+        self._examples_post = _Postings(example_rows)
+        self._centroid_post = _Postings(centroid_rows)
+        # Templates own contiguous runs of examples: per-template maxima by reduceat.
+        self._has_examples = np.zeros(len(self.template_ids), dtype=bool)
+        self._has_examples[self._example_template] = True
+        firsts = np.searchsorted(self._example_template, np.arange(len(self.template_ids)))
+        self._run_starts = np.minimum(firsts, max(len(examples) - 1, 0))
 
-        self._keywords: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._keywords: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        sharing: dict[str, set[int]] = defaultdict(set)
         for source in sources:
-            if source.keyword:
-                folded = normalize(source.text).match_text
-                if not folded:
-                    continue
-                key = folded
-                if not _is_unspaced_token(folded) and " " not in folded and len(folded) >= 4:
-                    key = folded + "*"  # a Latin keyword of 4+ letters matches as a stem
-                    self._keywords[folded].append((source.template_id, source.text))
-                self._keywords[key].append((source.template_id, source.text))
+            if not source.keyword:
+                continue
+            folded = normalize(source.text).match_text
+            if not folded:
+                continue
+            template = self._template_pos[source.template_id]
+            keys = [folded]
+            if not _is_unspaced_token(folded) and " " not in folded and len(folded) >= 4:
+                keys.append(folded + "*")  # a Latin keyword of 4+ letters matches as a stem
+            for key in keys:
+                self._keywords[key].append((template, source.text))
+            sharing[folded].add(template)
+        # A keyword many templates share says little: weight 1 / templates sharing it.
+        self._keyword_weight = {k: 1.0 / len(v) for k, v in sharing.items()}
+
+        labels = [s.template_id.split(".", 1)[0] for s in examples]
+        for source in sources:
+            if source.keyword:  # keywords are short training examples of their category
+                ids, weights = self._query(normalize(source.text).match_text)
+                norm = math.sqrt(sum(w * w for w in weights)) or 1.0
+                training_rows.append([(i, w / norm) for i, w in zip(ids, weights, strict=True)])
+                labels.append(source.template_id.split(".", 1)[0])
+        for vector in negative_vectors:
+            weighted = {self._vocab[f]: tf * self._idf[self._vocab[f]] for f, tf in vector.items()}
+            norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
+            training_rows.append([(f, w / norm) for f, w in weighted.items()])
+            labels.append(OUT_OF_SCOPE)
+        self.model = train(design_matrix(training_rows, len(self._vocab)), labels)
+        self._category_of_template = np.array(
+            [
+                self.model.categories.index(t.split(".", 1)[0])
+                if t.split(".", 1)[0] in self.model.categories
+                else -1
+                for t in self.template_ids
+            ],
+            dtype=np.int64,
+        )
 
     @property
     def size(self) -> int:
         return len(self._examples)
 
-    def _similarities(self, match_text: str) -> np.ndarray:
-        query = features(match_text)
-        weighted = {f: tf * self._idf[f] for f, tf in query.items() if f in self._idf}
-        scores = np.zeros(len(self._examples), dtype=np.float64)
-        if not weighted:
-            return scores
-        norm = math.sqrt(sum(w * w for w in weighted.values()))
-        for feature, weight in weighted.items():
-            docs = self._post_docs[feature]
-            scores[docs] += self._post_weights[feature] * (weight / norm)
-        return scores
+    def _query(self, match_text: str) -> tuple[list[int], list[float]]:
+        ids: list[int] = []
+        weights: list[float] = []
+        for feature, tf in features(match_text).items():
+            fid = self._vocab.get(feature)
+            if fid is not None:
+                ids.append(fid)
+                weights.append(tf * float(self._idf[fid]))
+        return ids, weights
 
-    def _keyword_hits(self, match_text: str) -> dict[str, list[str]]:
-        hits: dict[str, list[str]] = defaultdict(list)
+    def _keyword_hits(self, match_text: str) -> dict[int, dict[str, float]]:
+        hits: dict[int, dict[str, float]] = defaultdict(dict)
         for phrase in _query_phrases(match_text):
-            for template_id, keyword in self._keywords.get(phrase, ()):
-                if keyword not in hits[template_id]:
-                    hits[template_id].append(keyword)
+            for template, keyword in self._keywords.get(phrase, ()):
+                weight = self._keyword_weight.get(phrase.rstrip("*"), 1.0)
+                hits[template][keyword] = max(hits[template].get(keyword, 0.0), weight)
         return hits
 
     def search(self, query: Normalized, limit: int = 5) -> list[Match]:
         """The best templates for a query, best first, with calibrated confidence."""
         text = query.match_text
-        if not text or not self._examples:
+        n_templates = len(self.template_ids)
+        if not text or not n_templates:
             return []
-        sims = self._similarities(text)
-        # Best example per template: sort by score, keep the first of each template.
-        order = np.argsort(-sims, kind="stable")[: max(64, limit * 8)]
-        best: dict[int, int] = {}
-        for doc in order:
-            if sims[doc] <= 0:
-                break
-            template = int(self._example_template[doc])
-            best.setdefault(template, int(doc))
+        ids, weights = self._query(text)
+        nearest = np.zeros(len(self._examples))
+        contained = np.zeros(len(self._examples))
+        centroid = np.zeros(n_templates)
+        probability = np.zeros(n_templates)
+        if ids:
+            norm = math.sqrt(sum(w * w for w in weights))
+            by_category = self.model.probabilities(ids, [w / norm for w in weights])
+            known = self._category_of_template >= 0
+            probability[known] = by_category[self._category_of_template[known]]
+            rows, post, q = self._examples_post.gather(ids, weights)
+            nearest = np.bincount(rows, weights=post * q / norm, minlength=len(self._examples))
+            contained = np.bincount(rows, weights=post * post, minlength=len(self._examples))
+            # A two-word example wholly inside a long message is weak evidence.
+            contained *= np.minimum(1.0, self._example_size / 3.0) * 0.9
+            rows, post, q = self._centroid_post.gather(ids, weights)
+            centroid = np.bincount(rows, weights=post * q / norm, minlength=n_templates)
+        text_doc = np.maximum(nearest, contained)
+        if len(self._examples):
+            best_text = np.maximum.reduceat(text_doc, self._run_starts) * self._has_examples
+        else:
+            best_text = np.zeros(n_templates)
         hits = self._keyword_hits(text)
-        candidates = set(best) | {self._template_pos[t] for t in hits}
+        keyword_score = np.zeros(n_templates)
+        for template, found in hits.items():
+            keyword_score[template] = min(2.0, sum(found.values()))
+        rough = (
+            W_TEXT * best_text
+            + W_CENTROID * centroid
+            + W_KEYWORDS * keyword_score
+            + W_CATEGORY * probability
+        )
+        count = min(n_templates, max(RESCORE, limit))
+        leaders = (
+            np.argpartition(-rough, count - 1)[:count]
+            if count < n_templates
+            else np.arange(n_templates)
+        )
         matches = []
-        for template in candidates:
-            template_id = self.template_ids[template]
-            doc = best.get(template)
-            similarity = float(sims[doc]) if doc is not None else 0.0
-            ratio = fuzz.ratio(text, self._folded[doc]) / 100.0 if doc is not None else 0.0
-            keywords = tuple(hits.get(template_id, ()))
-            confidence = _confidence(similarity, ratio, len(keywords))
-            matches.append(
-                Match(
-                    template_id=template_id,
-                    confidence=confidence,
-                    similarity=round(similarity, 4),
-                    fuzz=round(ratio, 4),
-                    trigger=self._examples[doc].text if doc is not None else None,
-                    trigger_language=self._examples[doc].language if doc is not None else None,
-                    keywords=keywords,
-                )
-            )
+        for template in leaders.tolist():
+            if rough[template] <= 0:
+                continue
+            matches.append(self._explain(template, text, text_doc, centroid, probability, hits))
         matches.sort(key=lambda m: (-m.confidence, m.template_id))
         return matches[:limit]
 
+    def _explain(
+        self,
+        template: int,
+        text: str,
+        text_doc: np.ndarray,
+        centroid: np.ndarray,
+        probability: np.ndarray,
+        hits: dict[int, dict[str, float]],
+    ) -> Match:
+        doc: int | None = None
+        similarity = ratio = 0.0
+        if self._has_examples[template]:
+            start = int(self._run_starts[template])
+            end = int(np.searchsorted(self._example_template, template, side="right"))
+            doc = start + int(np.argmax(text_doc[start:end]))
+            ratio = fuzz.ratio(text, self._folded[doc]) / 100.0
+            similarity = max(float(text_doc[doc]), ratio if ratio >= 0.8 else 0.0)
+        found = hits.get(template, {})
+        keyword_score = min(2.0, sum(found.values()))
+        source = self._examples[doc] if doc is not None else None
+        return Match(
+            template_id=self.template_ids[template],
+            confidence=confidence(
+                similarity, float(centroid[template]), keyword_score, float(probability[template])
+            ),
+            similarity=round(similarity, 4),
+            fuzz=round(ratio, 4),
+            centroid=round(float(centroid[template]), 4),
+            category_probability=round(float(probability[template]), 4),
+            keyword_score=round(keyword_score, 4),
+            trigger=source.text if source else None,
+            trigger_language=source.language if source else None,
+            keywords=tuple(found),
+        )
 
-def _confidence(similarity: float, ratio: float, keywords: int) -> float:
-    """Blend the evidence into 0–1: near-identical text is certain, keywords add support."""
-    text_score = max(similarity, 0.5 * similarity + 0.5 * ratio)
-    keyword_score = min(0.3, 0.15 * keywords)
-    return round(min(1.0, text_score + keyword_score * (1.0 - text_score)), 4)
+
+def confidence(similarity: float, centroid: float, keywords: float, category: float) -> float:
+    """Logistic blend of the evidence into 0–1. An identical example is certain."""
+    if similarity >= 0.999:
+        return 1.0
+    z = (
+        W_TEXT * similarity
+        + W_CENTROID * centroid
+        + W_KEYWORDS * keywords
+        + W_CATEGORY * category
+        + BIAS
+    )
+    return round(1.0 / (1.0 + math.exp(-z)), 4)

@@ -161,7 +161,9 @@ def build_snapshot(library: Library) -> Snapshot:
     return Snapshot(
         library=library,
         replies=replies,
-        index=MatchIndex(sources),
+        index=MatchIndex(
+            sources, negatives=[m for msgs in library.out_of_scope.values() for m in msgs]
+        ),
         templates={t.id: t for t in library.templates()},
         busy_templates={k: tuple(v) for k, v in busy.items()},
         shop_views={loc: shop_view(library.shop, loc) for loc in library.locales},

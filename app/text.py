@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,9 +41,27 @@ _SCRIPT_RANGES: tuple[tuple[str, int, int], ...] = (
 UNSPACED_SCRIPTS = frozenset({"Han", "Hiragana", "Katakana", "Thai"})
 
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+_ANY_TRIPLE = re.compile(r"(.)\1\1")  # a cheap test before the exact substitution
 _QUESTION_RUN = re.compile(r"[?？]{2,}")
 _EXCLAIM_RUN = re.compile(r"[!！]{2,}")
-_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _punctuation() -> re.Pattern[str]:
+    """Punctuation and symbols (Unicode P* and S*, emoji included) as one character class.
+
+    Built once from the Unicode database: `re` has no \\p{P}, and `[^\\w]` would also
+    strip the combining vowel signs Thai and Devanagari words are made of.
+    """
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x10000):
+        if unicodedata.category(chr(code))[0] in "PS":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    ranges += [(0x1F000, 0x1FAFF)]  # emoji and pictographs beyond the BMP
+    return re.compile(_char_class(ranges))
 
 
 @lru_cache(maxsize=1)
@@ -67,24 +84,44 @@ def to_simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
-def script_of(char: str) -> str | None:
-    code = ord(char)
-    if code < 0x41:
-        return None
-    for name, low, high in _SCRIPT_RANGES:
-        if low <= code <= high:
-            return "Latin" if name == "Latin" and not char.isalpha() else name
-    return None
+def _char_class(ranges: list[tuple[int, int]]) -> str:
+    return "[" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in ranges) + "]"
+
+
+# One compiled character class per script: counting with `findall` runs in C.
+_SCRIPT_PATTERNS: dict[str, re.Pattern[str]] = {}
+for _name in dict.fromkeys(name for name, _, _ in _SCRIPT_RANGES):
+    _ranges = [(low, high) for name, low, high in _SCRIPT_RANGES if name == _name]
+    _SCRIPT_PATTERNS[_name] = re.compile(_char_class(_ranges))
+_SCRIPT_PATTERNS["Latin"] = re.compile(
+    r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]"
+)
+_UNSPACED = re.compile(
+    _char_class([(low, high) for name, low, high in _SCRIPT_RANGES if name in UNSPACED_SCRIPTS])
+)
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff\u2b50\u2764\u263a]")
+
+
+def has_unspaced(text: str) -> bool:
+    """True when the text holds Chinese, Japanese or Thai characters."""
+    return _UNSPACED.search(text) is not None
 
 
 def is_emoji(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x1F300 <= code <= 0x1FAFF
-        or 0x2600 <= code <= 0x27BF
-        or 0x1F000 <= code <= 0x1F2FF
-        or code in (0x2B50, 0x2764, 0x263A)
-    )
+    return _EMOJI.fullmatch(char) is not None
+
+
+def count_scripts(text: str) -> dict[str, int]:
+    """How many letters of each script the text holds."""
+    if text.isascii():
+        latin = sum(map(str.isalpha, text))
+        return {"Latin": latin} if latin else {}
+    counts = {}
+    for name, pattern in _SCRIPT_PATTERNS.items():
+        found = len(pattern.findall(text))
+        if found:
+            counts[name] = found
+    return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,43 +152,25 @@ class Normalized:
         return total > 0 and unspaced * 2 >= total
 
 
-def _strip_marks(char: str) -> str:
-    """Punctuation and symbols become spaces; letters, digits and marks stay."""
-    category = unicodedata.category(char)
-    if category[0] in "LNM" or char.isspace():
-        return char
-    return " "
-
-
 def normalize(message: str) -> Normalized:
     """Fold a message for matching and read its signals."""
     text = unicodedata.normalize("NFKC", message)
-    scripts: Counter[str] = Counter()
-    emoji: list[str] = []
-    upper = cased = 0
-    for char in text:
-        if is_emoji(char):
-            emoji.append(char)
-            continue
-        script = script_of(char)
-        if script is not None:
-            scripts[script] += 1
-        if char.isupper():
-            upper += 1
-            cased += 1
-        elif char.islower():
-            cased += 1
+    emoji = tuple(_EMOJI.findall(text)) if not text.isascii() else ()
+    scripts = count_scripts(text)
+    upper = sum(map(str.isupper, text))
+    cased = upper + sum(map(str.islower, text))
     folded = text.casefold()
-    folded = _REPEATS.sub(r"\1", folded)
-    if scripts.get("Han"):
+    if _ANY_TRIPLE.search(folded):
+        folded = _REPEATS.sub(r"\1", folded)
+    if "Han" in scripts:
         folded = to_simplified(folded)
-    match_text = _SPACES.sub(" ", "".join(_strip_marks(c) for c in folded)).strip()
+    match_text = " ".join(_punctuation().sub(" ", folded).split())
     return Normalized(
         original=message,
         folded=folded,
         match_text=match_text,
-        scripts=dict(scripts),
-        emoji=tuple(emoji),
+        scripts=scripts,
+        emoji=emoji,
         question_runs=len(_QUESTION_RUN.findall(text)),
         exclaim_runs=len(_EXCLAIM_RUN.findall(text)),
         caps_ratio=(upper / cased) if cased else 0.0,
