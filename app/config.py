@@ -26,3 +26,7 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(2000, ge=1, description="Longest buyer message accepted.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
     max_suggestions: int = Field(10, ge=1, le=50, description="Upper bound for `limit`.")
+    locale_fallbacks: dict[str, list[str]] = Field(
+        default_factory=lambda: {"pt": ["pt-BR"], "zh-Hant": ["zh-Hans"], "zh": ["zh-Hans"]},
+        description="Where a wanted reply locale goes before the library default (JSON).",
+    )

@@ -24,7 +24,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from app.language import base_language
-from app.suggest import Snapshot, SuggestContext, SuggestRequest, suggest
+from app.suggest import Options, Snapshot, SuggestContext, SuggestRequest, suggest
+from app.text import normalize
 
 OTHER = "other"
 BUSY = "busy_hour"
@@ -103,7 +104,9 @@ def kefu_predictor(snapshot: Snapshot, min_confidence: float) -> Callable[[str],
     def predict(text: str) -> Prediction:
         start = time.perf_counter()
         result = suggest(
-            snapshot, SuggestRequest(message=text, limit=3, context=context), min_confidence
+            snapshot,
+            SuggestRequest(message=text, limit=3, context=context),
+            Options(min_confidence=min_confidence),
         )
         seconds = time.perf_counter() - start
         return Prediction(
@@ -174,6 +177,7 @@ class Report:
     asks_n: int = 0
     asks_abstained: int = 0
     language_n: int = 0
+    language_undecidable: int = 0
     language_ok: int = 0
     long_language: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     seconds: list[float] = field(default_factory=list)
@@ -196,7 +200,9 @@ class Report:
         self.by_source[example.source].add(top1, top3)
         self.by_category[example.category].add(top1, top3)
         self.by_language_source[f"{example.lang} · {short_source(example.source)}"].add(top1, top3)
-        if prediction.language is not None:
+        if prediction.language is not None and not normalize(example.text).letters:
+            self.language_undecidable += 1  # digits only: the text cannot name a language
+        elif prediction.language is not None:
             ok = same_language(example.lang, prediction.language)
             self.language_n += 1
             self.language_ok += ok
@@ -220,6 +226,7 @@ class Report:
             "language_accuracy": (
                 round(self.language_ok / self.language_n, 4) if self.language_n else None
             ),
+            "language_undecidable": self.language_undecidable,
             "language_accuracy_10_chars": {
                 k: {"n": v.n, "accuracy": v.as_dict()["top1"]}
                 for k, v in sorted(self.long_language.items())
@@ -290,7 +297,10 @@ def format_text(kefu: dict[str, Any], baseline: dict[str, Any]) -> str:
             f"{name:28} {_pct(kefu[key]):>8} {_pct(baseline[key]):>9} "
             f"{_ratio(kefu[key], baseline[key]):>7}"
         )
-    lines.append(f"{'language detection':28} {_pct(kefu['language_accuracy']):>8}")
+    lines.append(
+        f"{'language detection':28} {_pct(kefu['language_accuracy']):>8}"
+        f"   ({kefu['language_undecidable']} messages without letters not counted)"
+    )
     lines.append(
         f"{'ms per message (median/p99)':28} "
         f"{kefu['ms_per_message']['median']:>4.2f}/{kefu['ms_per_message']['p99']:.2f}"

@@ -178,14 +178,14 @@ class MatchIndex:
             norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
             centroid = centroids[self._example_template[doc]]
             training_rows.append([(f, w / norm) for f, w in weighted.items()])
-            for feature, weight in weighted.items():
-                example_rows[feature].append((doc, weight / norm))
-                centroid[feature] += weight / norm
+            for fid, weight in weighted.items():
+                example_rows[fid].append((doc, weight / norm))
+                centroid[fid] += weight / norm
         centroid_rows: list[list[tuple[int, float]]] = [[] for _ in self._vocab]
         for template, centroid in enumerate(centroids):
             norm = math.sqrt(sum(w * w for w in centroid.values())) or 1.0
-            for feature, weight in centroid.items():
-                centroid_rows[feature].append((template, weight / norm))
+            for fid, weight in centroid.items():
+                centroid_rows[fid].append((template, weight / norm))
         self._examples_post = _Postings(example_rows)
         self._centroid_post = _Postings(centroid_rows)
         # Templates own contiguous runs of examples: per-template maxima by reduceat.
@@ -274,12 +274,18 @@ class MatchIndex:
             known = self._category_of_template >= 0
             probability[known] = by_category[self._category_of_template[known]]
             rows, post, q = self._examples_post.gather(ids, weights)
-            nearest = np.bincount(rows, weights=post * q / norm, minlength=len(self._examples))
-            contained = np.bincount(rows, weights=post * post, minlength=len(self._examples))
+            nearest = np.bincount(
+                rows, weights=post * q / norm, minlength=len(self._examples)
+            ).astype(np.float64, copy=False)
+            contained = np.bincount(
+                rows, weights=post * post, minlength=len(self._examples)
+            ).astype(np.float64, copy=False)  # bincount of nothing is int64
             # A two-word example wholly inside a long message is weak evidence.
             contained *= np.minimum(1.0, self._example_size / 3.0) * 0.9
             rows, post, q = self._centroid_post.gather(ids, weights)
-            centroid = np.bincount(rows, weights=post * q / norm, minlength=n_templates)
+            centroid = np.bincount(rows, weights=post * q / norm, minlength=n_templates).astype(
+                np.float64, copy=False
+            )
         text_doc = np.maximum(nearest, contained)
         if len(self._examples):
             best_text = np.maximum.reduceat(text_doc, self._run_starts) * self._has_examples

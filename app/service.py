@@ -5,8 +5,16 @@ from __future__ import annotations
 import threading
 
 from app.config import Settings
+from app.language import warm_up
 from app.library import load_library
-from app.suggest import Snapshot, SuggestRequest, SuggestResult, build_snapshot, suggest
+from app.suggest import (
+    Options,
+    Snapshot,
+    SuggestRequest,
+    SuggestResult,
+    build_snapshot,
+    suggest,
+)
 
 
 class Kefu:
@@ -15,6 +23,9 @@ class Kefu:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._snapshot: Snapshot | None = None
+        self.options = Options(
+            min_confidence=settings.min_confidence, fallbacks=settings.locale_fallbacks
+        )
         self._lock = threading.Lock()
 
     @property
@@ -31,6 +42,7 @@ class Kefu:
     def load(self) -> Snapshot:
         """Read and compile the library, then swap it in (one reference assignment)."""
         with self._lock:
+            warm_up()
             snapshot = build_snapshot(load_library(self.settings.replies_dir))
             self._snapshot = snapshot
         # Compile the rest off the request path; a request that comes first compiles its own.
@@ -38,4 +50,4 @@ class Kefu:
         return snapshot
 
     def suggest(self, request: SuggestRequest) -> SuggestResult:
-        return suggest(self.snapshot, request, self.settings.min_confidence)
+        return suggest(self.snapshot, request, self.options)

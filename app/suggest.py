@@ -7,6 +7,7 @@ new one), and `suggest` is a pure function of a snapshot and a request.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
@@ -17,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from app.compiled import CompiledReplies, reply_sources
 from app.language import (
+    DEFAULT_FALLBACKS,
     DetectedBy,
     LocaleMatch,
     detect_language,
@@ -25,7 +27,7 @@ from app.language import (
 from app.library import BusyState, Library, ShopFacts, Template, Tone
 from app.matching import Match, MatchIndex, TriggerSource
 from app.rendering import RenderContext, ShopView, coerce_value, render, shop_view
-from app.text import normalize, to_traditional
+from app.text import Normalized, normalize, to_traditional
 from app.tone import BuyerTone, detect_tone, reply_tone
 
 GREETING = "greeting"
@@ -200,13 +202,16 @@ class _Candidate:
     order: int  # which ask it came from, for covering every ask
 
 
-def _match_asks(snapshot: Snapshot, message: str, limit: int) -> list[_Candidate]:
+def _match_asks(
+    snapshot: Snapshot, message: str, whole: Normalized, limit: int
+) -> list[_Candidate]:
     """Best templates for the whole message and for each ask, one entry per template."""
     asks = split_asks(message)
     pieces = [message] if len(asks) <= 1 else [message, *asks]
     best: dict[str, _Candidate] = {}
     for order, piece in enumerate(pieces):
-        for match in snapshot.index.search(normalize(piece), limit=max(limit, 3)):
+        norm = whole if order == 0 else normalize(piece)
+        for match in snapshot.index.search(norm, limit=max(limit, 3)):
             kept = best.get(match.template_id)
             if kept is None or match.confidence > kept.match.confidence:
                 best[match.template_id] = _Candidate(match, piece, order)
@@ -230,10 +235,14 @@ def _category(candidate: _Candidate) -> str:
 
 
 def _choose_variant(
-    template: Template, wanted_locale: str, wanted_tone: Tone, default_locale: str
+    template: Template,
+    wanted_locale: str,
+    wanted_tone: Tone,
+    default_locale: str,
+    fallbacks: Mapping[str, Sequence[str]],
 ) -> tuple[str, LocaleMatch, Tone, bool]:
     """The buyer's language matters more than the tone: locale first, then tone."""
-    locale, how = negotiate_locale(wanted_locale, template.replies, default_locale)
+    locale, how = negotiate_locale(wanted_locale, template.replies, default_locale, fallbacks)
     tones = template.replies[locale]
     if wanted_tone in tones:
         return locale, how, wanted_tone, False
@@ -245,6 +254,7 @@ def _choose_variant(
 
 def _render_suggestion(
     snapshot: Snapshot,
+    options: Options,
     template: Template,
     wanted_locale: str,
     wanted_tone: Tone,
@@ -255,7 +265,7 @@ def _render_suggestion(
 ) -> Suggestion | None:
     library = snapshot.library
     locale, how, tone, tone_fallback = _choose_variant(
-        template, wanted_locale, wanted_tone, library.shop.default_locale
+        template, wanted_locale, wanted_tone, library.shop.default_locale, options.fallbacks
     )
     ctx = RenderContext(
         locale=locale,
@@ -307,14 +317,32 @@ def coerce_variables(library: Library, variables: dict[str, Any]) -> dict[str, A
     return values
 
 
-def suggest(snapshot: Snapshot, request: SuggestRequest, min_confidence: float) -> SuggestResult:
+@dataclass(frozen=True)
+class Options:
+    """The operator's knobs for the pipeline (from `Settings`)."""
+
+    min_confidence: float = 0.45
+    fallbacks: Mapping[str, Sequence[str]] = field(default_factory=lambda: DEFAULT_FALLBACKS)
+
+
+def suggest(snapshot: Snapshot, request: SuggestRequest, options: Options) -> SuggestResult:
     """Suggest replies for one buyer message."""
     shop = snapshot.shop
+    min_confidence = options.min_confidence
     values = coerce_variables(snapshot.library, request.variables)
     norm = normalize(request.message)
+    # Matching needs no language; its closest trigger is evidence for a short message.
+    candidates = _match_asks(snapshot, request.message, norm, request.limit)
+    closest = candidates[0].match if candidates else None
 
     hints = tuple(h for h in (request.locale, *request.language_hints) if h)
-    language = detect_language(norm, hints=hints, default=shop.default_locale)
+    language = detect_language(
+        norm,
+        hints=hints,
+        default=shop.default_locale,
+        trigger_language=closest.trigger_language if closest else None,
+        trigger_similarity=closest.similarity if closest else 0.0,
+    )
     wanted_locale = request.locale or language.code
 
     tone_guess = detect_tone(norm)
@@ -329,12 +357,11 @@ def suggest(snapshot: Snapshot, request: SuggestRequest, min_confidence: float) 
     if busy is not None:
         for template in snapshot.busy_templates.get(busy, ())[:1]:
             rendered = _render_suggestion(
-                snapshot, template, wanted_locale, wanted_tone, values, 1.0, None, False
+                snapshot, options, template, wanted_locale, wanted_tone, values, 1.0, None, False
             )
             if rendered is not None:
                 suggestions.append(rendered)
 
-    candidates = _match_asks(snapshot, request.message, request.limit)
     confident = [c for c in candidates if c.match.confidence >= min_confidence]
     guesses: list[Suggestion] = []
     for group, low in ((confident, False), ([] if confident else candidates[:3], True)):
@@ -353,6 +380,7 @@ def suggest(snapshot: Snapshot, request: SuggestRequest, min_confidence: float) 
             )
             rendered = _render_suggestion(
                 snapshot,
+                options,
                 template,
                 wanted_locale,
                 wanted_tone,

@@ -25,6 +25,7 @@ from app.config import SHIPPED_REPLIES  # noqa: E402
 from app.language import detect_language  # noqa: E402
 from app.library import load_library  # noqa: E402
 from app.suggest import (  # noqa: E402
+    Options,
     SuggestContext,
     SuggestRequest,
     build_snapshot,
@@ -118,7 +119,7 @@ def main() -> None:
     bodies = [json.dumps({"message": m}) for m in MESSAGES]
 
     def whole(message: str) -> object:
-        return suggest(snapshot, SuggestRequest(message=message, context=context), 0.45)
+        return suggest(snapshot, SuggestRequest(message=message, context=context), Options())
 
     for message in MESSAGES:  # warm caches (Babel locales, OpenCC) before timing
         whole(message)

@@ -25,7 +25,7 @@ def free_port() -> int:
         return port
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -103,7 +103,10 @@ def test_real_server_answers_the_done_when_messages(server: str) -> None:
         assert busy["suggestions"][0]["category"] == "busy_hour"
 
         hostile = http.post("/v1/suggest", json={"message": "{{7*7}}"})
-        assert hostile.status_code == 200 and "49" not in hostile.text
+        assert hostile.status_code == 200
+        body = hostile.json()
+        shown = body["suggestions"] + (body["no_match"]["guesses"] if body["no_match"] else [])
+        assert not any("49" in s["text"] for s in shown)
 
 
 def test_real_server_refuses_bad_input_with_the_error_shape(server: str) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from app.library import BusyState, Tone
 from app.suggest import (
+    Options,
     SuggestContext,
     SuggestRequest,
     build_snapshot,
@@ -53,7 +54,7 @@ SNAPSHOT = build_snapshot(make_library(make_template(), BUSY, AFTER, GREETING, B
 
 def run(message: str, **fields) -> object:  # type: ignore[no-untyped-def]
     fields.setdefault("context", SuggestContext(now=OPEN))
-    return suggest(SNAPSHOT, SuggestRequest(message=message, **fields), min_confidence=0.45)
+    return suggest(SNAPSHOT, SuggestRequest(message=message, **fields), Options())
 
 
 def test_variables_fill_the_reply() -> None:
