@@ -36,7 +36,9 @@ from app.text import Normalized, has_unspaced, normalize
 MAX_KEYWORD_WORDS = 4
 MAX_KEYWORD_CHARS = 8
 OUT_OF_SCOPE = "_out_of_scope"  # the model's "none of the above" class
-RESCORE = 8  # templates whose nearest example is re-scored with rapidfuzz
+RESCORE = 6  # templates explained and re-scored with rapidfuzz
+MAX_DF = 0.02
+MAX_POSTINGS = 400  # per feature, for similarity; the linear model sees every feature
 
 # Logistic blend of the evidence; see `confidence`. Chosen by hand on the development
 # set's pooled figures (few numbers, so they do not learn its texts).
@@ -77,10 +79,21 @@ def _is_unspaced_token(token: str) -> bool:
     return has_unspaced(token)
 
 
-def features(match_text: str) -> dict[str, float]:
-    """Sub-linear term frequencies of a folded text's features."""
+def features(norm: Normalized) -> dict[str, float]:
+    """Sub-linear term frequencies of a message's features.
+
+    Words and character n-grams of the folded text, plus its signals: a question mark,
+    an exclamation mark and each emoji are features too ("are the tires plastic?" asks,
+    "the tires are cheap plastic" complains).
+    """
     counts: dict[str, int] = defaultdict(int)
-    for token in match_text.split():
+    if norm.question:
+        counts["s:?"] = 1
+    if norm.exclaim:
+        counts["s:!"] = 1
+    for emoji in norm.emoji:
+        counts["e:" + emoji] += 1
+    for token in norm.match_text.split():
         if _is_unspaced_token(token):
             for i, char in enumerate(token):
                 counts["c:" + char] += 1
@@ -119,9 +132,21 @@ def _query_phrases(match_text: str) -> Iterable[str]:
 
 
 class _Postings:
-    """feature id → (row ids, weights), packed in flat arrays."""
+    """feature id → (row ids, weights), packed in flat arrays.
 
-    def __init__(self, rows_by_feature: list[list[tuple[int, float]]]) -> None:
+    With `keep`, each feature keeps only its `keep` heaviest postings (impact-ordered
+    truncation): a query then costs at most features × keep, whatever the library size,
+    and the examples dropped are those where the feature weighed least.
+    """
+
+    def __init__(
+        self, rows_by_feature: list[list[tuple[int, float]]], keep: int | None = None
+    ) -> None:
+        if keep is not None:
+            rows_by_feature = [
+                r if len(r) <= keep else sorted(r, key=lambda e: -e[1])[:keep]
+                for r in rows_by_feature
+            ]
         lengths = np.fromiter((len(r) for r in rows_by_feature), dtype=np.int64)
         self.offsets = np.concatenate(([0], np.cumsum(lengths)))
         self.rows = np.fromiter(
@@ -135,11 +160,14 @@ class _Postings:
         self, ids: list[int], query: list[float]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows, posting weights and the matching query weight of every posting."""
-        starts = self.offsets[ids]
-        ends = self.offsets[np.asarray(ids) + 1]
-        spans = [np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
-        index = np.concatenate(spans) if spans else np.empty(0, dtype=np.int64)
-        repeats = np.repeat(np.asarray(query), ends - starts)
+        feature_ids = np.asarray(ids, dtype=np.int64)
+        starts = self.offsets[feature_ids]
+        lengths = self.offsets[feature_ids + 1] - starts
+        total = int(lengths.sum())
+        # Concatenated ranges [start, start + length) without a Python loop.
+        shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        index = shift + np.arange(total, dtype=np.int64)
+        repeats = np.repeat(np.asarray(query, dtype=np.float64), lengths)
         return self.rows[index], self.weights[index], repeats
 
 
@@ -152,14 +180,15 @@ class MatchIndex:
         self.template_ids: list[str] = sorted({s.template_id for s in sources})
         self._template_pos = {t: i for i, t in enumerate(self.template_ids)}
         self._examples = examples
-        self._folded = [normalize(s.text).match_text for s in examples]
+        normalized = [normalize(s.text) for s in examples]
+        self._folded = [n.match_text for n in normalized]
         self._example_template = np.array(
             [self._template_pos[s.template_id] for s in examples], dtype=np.int64
         )
         self._example_size = np.array([_size(t) for t in self._folded], dtype=np.float64)
 
-        vectors = [features(text) for text in self._folded]
-        negative_vectors = [features(normalize(text).match_text) for text in negatives]
+        vectors = [features(n) for n in normalized]
+        negative_vectors = [features(normalize(text)) for text in negatives]
         doc_freq: dict[str, int] = defaultdict(int)
         for vector in vectors + negative_vectors:
             for feature in vector:
@@ -171,6 +200,12 @@ class MatchIndex:
         )
 
         example_rows: list[list[tuple[int, float]]] = [[] for _ in self._vocab]
+        # The prefilter: features in more than MAX_DF of the examples ("g:<th", "?") weigh
+        # little in a cosine but fill long postings, so similarity skips them (they stay in
+        # the norms and in the linear model).
+        common = {
+            self._vocab[f] for f, df in doc_freq.items() if df > MAX_DF * n_docs and df > 50
+        }
         centroids: list[dict[int, float]] = [defaultdict(float) for _ in self.template_ids]
         training_rows: list[list[tuple[int, float]]] = []
         for doc, vector in enumerate(vectors):
@@ -179,20 +214,16 @@ class MatchIndex:
             centroid = centroids[self._example_template[doc]]
             training_rows.append([(f, w / norm) for f, w in weighted.items()])
             for fid, weight in weighted.items():
-                example_rows[fid].append((doc, weight / norm))
+                if fid not in common:
+                    example_rows[fid].append((doc, weight / norm))
                 centroid[fid] += weight / norm
         centroid_rows: list[list[tuple[int, float]]] = [[] for _ in self._vocab]
         for template, centroid in enumerate(centroids):
             norm = math.sqrt(sum(w * w for w in centroid.values())) or 1.0
             for fid, weight in centroid.items():
                 centroid_rows[fid].append((template, weight / norm))
-        self._examples_post = _Postings(example_rows)
+        self._examples_post = _Postings(example_rows, keep=MAX_POSTINGS)
         self._centroid_post = _Postings(centroid_rows)
-        # Templates own contiguous runs of examples: per-template maxima by reduceat.
-        self._has_examples = np.zeros(len(self.template_ids), dtype=bool)
-        self._has_examples[self._example_template] = True
-        firsts = np.searchsorted(self._example_template, np.arange(len(self.template_ids)))
-        self._run_starts = np.minimum(firsts, max(len(examples) - 1, 0))
 
         self._keywords: dict[str, list[tuple[int, str]]] = defaultdict(list)
         sharing: dict[str, set[int]] = defaultdict(set)
@@ -215,7 +246,7 @@ class MatchIndex:
         labels = [s.template_id.split(".", 1)[0] for s in examples]
         for source in sources:
             if source.keyword:  # keywords are short training examples of their category
-                ids, weights = self._query(normalize(source.text).match_text)
+                ids, weights = self._query(normalize(source.text))
                 norm = math.sqrt(sum(w * w for w in weights)) or 1.0
                 training_rows.append([(i, w / norm) for i, w in zip(ids, weights, strict=True)])
                 labels.append(source.template_id.split(".", 1)[0])
@@ -239,10 +270,10 @@ class MatchIndex:
     def size(self) -> int:
         return len(self._examples)
 
-    def _query(self, match_text: str) -> tuple[list[int], list[float]]:
+    def _query(self, norm: Normalized) -> tuple[list[int], list[float]]:
         ids: list[int] = []
         weights: list[float] = []
-        for feature, tf in features(match_text).items():
+        for feature, tf in features(norm).items():
             fid = self._vocab.get(feature)
             if fid is not None:
                 ids.append(fid)
@@ -263,35 +294,36 @@ class MatchIndex:
         n_templates = len(self.template_ids)
         if not text or not n_templates:
             return []
-        ids, weights = self._query(text)
-        nearest = np.zeros(len(self._examples))
-        contained = np.zeros(len(self._examples))
+        ids, weights = self._query(query)
         centroid = np.zeros(n_templates)
         probability = np.zeros(n_templates)
+        best_text = np.zeros(n_templates)
+        best_doc = np.full(n_templates, -1, dtype=np.int64)
+        doc_text: dict[int, float] = {}
         if ids:
             norm = math.sqrt(sum(w * w for w in weights))
             by_category = self.model.probabilities(ids, [w / norm for w in weights])
             known = self._category_of_template >= 0
             probability[known] = by_category[self._category_of_template[known]]
-            rows, post, q = self._examples_post.gather(ids, weights)
-            nearest = np.bincount(
-                rows, weights=post * q / norm, minlength=len(self._examples)
-            ).astype(np.float64, copy=False)
-            contained = np.bincount(
-                rows, weights=post * post, minlength=len(self._examples)
-            ).astype(np.float64, copy=False)  # bincount of nothing is int64
-            # A two-word example wholly inside a long message is weak evidence.
-            contained *= np.minimum(1.0, self._example_size / 3.0) * 0.9
             rows, post, q = self._centroid_post.gather(ids, weights)
-            centroid = np.bincount(rows, weights=post * q / norm, minlength=n_templates).astype(
-                np.float64, copy=False
-            )
-        text_doc = np.maximum(nearest, contained)
-        if len(self._examples):
-            best_text = np.maximum.reduceat(text_doc, self._run_starts) * self._has_examples
-        else:
-            best_text = np.zeros(n_templates)
-        hits = self._keyword_hits(text)
+            if rows.size:
+                centroid = np.bincount(rows, weights=post * q / norm, minlength=n_templates)
+            rows, post, q = self._examples_post.gather(ids, weights)
+            if rows.size:
+                # Only the examples the query touches: cost follows the postings.
+                touched, inverse = np.unique(rows, return_inverse=True)
+                nearest = np.bincount(inverse, weights=post * q / norm)
+                contained = np.bincount(inverse, weights=post * post)
+                # A two-word example wholly inside a long message is weak evidence.
+                contained *= np.minimum(1.0, self._example_size[touched] / 3.0) * 0.9
+                text = np.maximum(nearest, contained)
+                templates = self._example_template[touched]
+                order = np.lexsort((-text, templates))  # by template, best example first
+                firsts = order[np.r_[True, templates[order][1:] != templates[order][:-1]]]
+                best_text[templates[firsts]] = text[firsts]
+                best_doc[templates[firsts]] = touched[firsts]
+                doc_text = dict(zip(touched[firsts].tolist(), text[firsts].tolist(), strict=True))
+        hits = self._keyword_hits(query.match_text)
         keyword_score = np.zeros(n_templates)
         for template, found in hits.items():
             keyword_score[template] = min(2.0, sum(found.values()))
@@ -300,18 +332,16 @@ class MatchIndex:
             + W_CENTROID * centroid
             + W_KEYWORDS * keyword_score
             + W_CATEGORY * probability
+            + 10.0 * (best_text >= 0.999)
         )
         count = min(n_templates, max(RESCORE, limit))
-        leaders = (
-            np.argpartition(-rough, count - 1)[:count]
-            if count < n_templates
-            else np.arange(n_templates)
-        )
-        matches = []
-        for template in leaders.tolist():
-            if rough[template] <= 0:
-                continue
-            matches.append(self._explain(template, text, text_doc, centroid, probability, hits))
+        leaders = np.argpartition(-rough, count - 1)[:count]
+        matches = [
+            self._explain(int(t), query.match_text, int(best_doc[t]), doc_text, centroid,
+                          probability, keyword_score, hits)
+            for t in leaders.tolist()
+            if rough[t] > 0
+        ]
         matches.sort(key=lambda m: (-m.confidence, m.template_id))
         return matches[:limit]
 
@@ -319,32 +349,31 @@ class MatchIndex:
         self,
         template: int,
         text: str,
-        text_doc: np.ndarray,
+        doc: int,
+        doc_text: dict[int, float],
         centroid: np.ndarray,
         probability: np.ndarray,
+        keyword_score: np.ndarray,
         hits: dict[int, dict[str, float]],
     ) -> Match:
-        doc: int | None = None
         similarity = ratio = 0.0
-        if self._has_examples[template]:
-            start = int(self._run_starts[template])
-            end = int(np.searchsorted(self._example_template, template, side="right"))
-            doc = start + int(np.argmax(text_doc[start:end]))
+        source = None
+        if doc >= 0:
             ratio = fuzz.ratio(text, self._folded[doc]) / 100.0
-            similarity = max(float(text_doc[doc]), ratio if ratio >= 0.8 else 0.0)
+            similarity = max(doc_text[doc], ratio if ratio >= 0.8 else 0.0)
+            source = self._examples[doc]
         found = hits.get(template, {})
-        keyword_score = min(2.0, sum(found.values()))
-        source = self._examples[doc] if doc is not None else None
+        keywords = float(keyword_score[template])
         return Match(
             template_id=self.template_ids[template],
             confidence=confidence(
-                similarity, float(centroid[template]), keyword_score, float(probability[template])
+                similarity, float(centroid[template]), keywords, float(probability[template])
             ),
             similarity=round(similarity, 4),
             fuzz=round(ratio, 4),
             centroid=round(float(centroid[template]), 4),
             category_probability=round(float(probability[template]), 4),
-            keyword_score=round(keyword_score, 4),
+            keyword_score=round(keywords, 4),
             trigger=source.text if source else None,
             trigger_language=source.language if source else None,
             keywords=tuple(found),

@@ -27,7 +27,7 @@ from app.language import (
 from app.library import BusyState, Library, ShopFacts, Template, Tone
 from app.matching import Match, MatchIndex, TriggerSource
 from app.rendering import RenderContext, ShopView, coerce_value, render, shop_view
-from app.text import Normalized, normalize, to_traditional
+from app.text import Normalized, has_unspaced, normalize, to_traditional
 from app.tone import BuyerTone, detect_tone, reply_tone
 
 GREETING = "greeting"
@@ -37,6 +37,7 @@ _QUESTION_WORDS = (
 )
 # Sentence ends, connectors before a new question ("… and when do you ship?"), and the
 # Chinese "also / by the way" words split a message into asks.
+_COMMA = re.compile(r"[,，、]")
 _ASK_SPLIT = re.compile(
     r"[.!?。！？;；\n]+"
     rf"|,?\s+(?:and|also|btw|plus|and also)\s+(?=(?:{_QUESTION_WORDS})\b)"
@@ -191,8 +192,23 @@ def busy_state(shop: ShopFacts, context: SuggestContext) -> BusyState | None:
 
 def split_asks(message: str) -> list[str]:
     """Split a message into its asks ("hi! can you do a discount and when do you ship?")."""
-    parts = [p.strip(" ,，、") for p in _ASK_SPLIT.split(message)]
-    return [p for p in parts if p.strip()]
+    parts: list[str] = []
+    for part in _ASK_SPLIT.split(message):
+        # A short opening clause before a comma is its own ask: "hola buenas, ¿cuándo…".
+        pieces = _COMMA.split(part, maxsplit=1)
+        if len(pieces) == 2 and pieces[1].strip() and _short_clause(pieces[0]):
+            parts.extend(pieces)
+        else:
+            parts.append(part)
+    cleaned = [p.strip(" ,，、") for p in parts]
+    return [p for p in cleaned if p.strip()]
+
+
+def _short_clause(text: str) -> bool:
+    words = text.split()
+    if len(words) == 1 and has_unspaced(words[0]):
+        return len(words[0]) <= 4
+    return 0 < len(words) <= 3
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,8 @@ class Normalized:
     exclaim_runs: int
     caps_ratio: float  # share of upper-case letters among cased letters
     letters: int
+    question: bool = False  # a "?" anywhere: questions and complaints read differently
+    exclaim: bool = False
 
     @property
     def main_script(self) -> str | None:
@@ -175,4 +177,6 @@ def normalize(message: str) -> Normalized:
         exclaim_runs=len(_EXCLAIM_RUN.findall(text)),
         caps_ratio=(upper / cased) if cased else 0.0,
         letters=sum(scripts.values()),
+        question="?" in text or "？" in text or "¿" in text or "؟" in text,
+        exclaim="!" in text or "！" in text,
     )

@@ -70,5 +70,9 @@ def test_empty_query_matches_nothing(index: MatchIndex) -> None:
 
 
 def test_features_use_character_ngrams_for_unspaced_scripts() -> None:
-    assert {"c:发", "b:发货"} <= set(features("发货"))
-    assert {"w:ship", "g:<sh", "g:ip>"} <= set(features("ship"))
+    assert {"c:发", "b:发货"} <= set(features(normalize("发货")))
+    assert {"w:ship", "g:<sh", "g:ip>"} <= set(features(normalize("ship")))
+
+
+def test_question_marks_and_emoji_are_features() -> None:
+    assert {"s:?", "e:😡"} <= set(features(normalize("where is it?? 😡")))

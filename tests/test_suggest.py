@@ -147,6 +147,7 @@ def test_two_asks_are_both_answered_and_the_greeting_does_not_crowd_them_out() -
             ["hi", "can you do a discount", "when do you ship"],
         ),
         ("black and white one please", ["black and white one please"]),
+        ("hola buenas, cuándo llega mi pedido", ["hola buenas", "cuándo llega mi pedido"]),
         ("在吗？能便宜点吗 还有什么时候发货", ["在吗", "能便宜点吗", "什么时候发货"]),
     ],
 )
