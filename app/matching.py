@@ -307,7 +307,9 @@ class MatchIndex:
             probability[known] = by_category[self._category_of_template[known]]
             rows, post, q = self._centroid_post.gather(ids, weights)
             if rows.size:
-                centroid = np.bincount(rows, weights=post * q / norm, minlength=n_templates)
+                centroid = np.bincount(
+                    rows, weights=post * q / norm, minlength=n_templates
+                ).astype(np.float64)
             rows, post, q = self._examples_post.gather(ids, weights)
             if rows.size:
                 # Only the examples the query touches: cost follows the postings.
@@ -316,13 +318,15 @@ class MatchIndex:
                 contained = np.bincount(inverse, weights=post * post)
                 # A two-word example wholly inside a long message is weak evidence.
                 contained *= np.minimum(1.0, self._example_size[touched] / 3.0) * 0.9
-                text = np.maximum(nearest, contained)
+                scores = np.maximum(nearest, contained)
                 templates = self._example_template[touched]
-                order = np.lexsort((-text, templates))  # by template, best example first
+                order = np.lexsort((-scores, templates))  # by template, best example first
                 firsts = order[np.r_[True, templates[order][1:] != templates[order][:-1]]]
-                best_text[templates[firsts]] = text[firsts]
+                best_text[templates[firsts]] = scores[firsts]
                 best_doc[templates[firsts]] = touched[firsts]
-                doc_text = dict(zip(touched[firsts].tolist(), text[firsts].tolist(), strict=True))
+                doc_text = dict(
+                    zip(touched[firsts].tolist(), scores[firsts].tolist(), strict=True)
+                )
         hits = self._keyword_hits(query.match_text)
         keyword_score = np.zeros(n_templates)
         for template, found in hits.items():

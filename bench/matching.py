@@ -78,7 +78,10 @@ def main() -> None:
             "p99_us": round(samples[int(len(samples) * 0.99) - 1], 1),
         })
     base = results[0]["median_us"]
-    print(f"{'library':>8} {'examples':>9} {'build s':>8} {'median µs':>10} {'p99 µs':>9} {'ratio':>6}")
+    print(
+        f"{'library':>8} {'examples':>9} {'build s':>8} {'median µs':>10} {'p99 µs':>9}"
+        f" {'ratio':>6}"
+    )
     for r in results:
         r["ratio"] = round(r["median_us"] / base, 2)
         print(f"{str(r['size']) + '×':>8} {r['examples']:>9} {r['build_s']:>8} "
