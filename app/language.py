@@ -49,19 +49,69 @@ class LanguageGuess:
 
 
 # Scripts that name their language alone.
-_SCRIPT_LANGUAGE = {"Hangul": "ko", "Thai": "th", "Hebrew": "he", "Greek": "el",
-                    "Bengali": "bn", "Tamil": "ta"}
+_SCRIPT_LANGUAGE = {
+    "Hangul": "ko",
+    "Thai": "th",
+    "Hebrew": "he",
+    "Greek": "el",
+    "Bengali": "bn",
+    "Tamil": "ta",
+}
 # Scripts shared by several languages: the detector chooses among these.
 _SCRIPT_CANDIDATES: dict[str, tuple[str, ...]] = {
-    "Latin": ("en", "es", "fr", "de", "pt", "it", "nl", "pl", "tr", "vi", "id", "ms", "tl",
-              "sv", "da", "no", "fi", "cs", "sk", "ro", "hu", "hr", "ca", "sw", "af"),
+    "Latin": (
+        "en",
+        "es",
+        "fr",
+        "de",
+        "pt",
+        "it",
+        "nl",
+        "pl",
+        "tr",
+        "vi",
+        "id",
+        "ms",
+        "tl",
+        "sv",
+        "da",
+        "no",
+        "fi",
+        "cs",
+        "sk",
+        "ro",
+        "hu",
+        "hr",
+        "ca",
+        "sw",
+        "af",
+    ),
     "Cyrillic": ("ru", "uk", "bg", "sr", "be", "kk"),
     "Arabic": ("ar", "fa", "ur"),
     "Devanagari": ("hi", "mr", "ne"),
 }
 # The languages the shipped library speaks, and how much more likely a shop hears them.
-SUPPORTED = frozenset({"en", "es", "fr", "de", "pt", "it", "nl", "pl", "tr", "vi", "id",
-                       "ru", "ar", "zh", "ja", "ko", "th"})
+SUPPORTED = frozenset(
+    {
+        "en",
+        "es",
+        "fr",
+        "de",
+        "pt",
+        "it",
+        "nl",
+        "pl",
+        "tr",
+        "vi",
+        "id",
+        "ru",
+        "ar",
+        "zh",
+        "ja",
+        "ko",
+        "th",
+    }
+)
 PRIOR = 4.0
 # Below this many letters, a detector's guess on Latin text is a coin toss.
 SHORT_LETTERS = 12
@@ -83,8 +133,13 @@ def _restricted(script: str) -> Any:
 
     full = _identifier()
     ident = LanguageIdentifier(
-        full.nb_ptc, full.nb_pc, full.nb_classes, full.tk_nextmove, full.tk_output,
-        norm_probs=True, tk_row=full.tk_row,
+        full.nb_ptc,
+        full.nb_pc,
+        full.nb_classes,
+        full.tk_nextmove,
+        full.tk_output,
+        norm_probs=True,
+        tk_row=full.tk_row,
     )
     ident.set_languages(_SCRIPT_CANDIDATES[script])
     return ident
@@ -161,8 +216,9 @@ def _shared_script(
     trigger_fits = trigger_language is not None and _script_fits(trigger_language, script)
     if trigger_fits and trigger_similarity >= TRIGGER_EVIDENCE:
         assert trigger_language is not None
-        return LanguageGuess(trigger_language, round(trigger_similarity * 0.9, 3),
-                             DetectedBy.triggers)
+        return LanguageGuess(
+            trigger_language, round(trigger_similarity * 0.9, 3), DetectedBy.triggers
+        )
     if not short and probability >= 0.5:
         return LanguageGuess(code, round(probability, 3), DetectedBy.detector)
     for hint in hints:

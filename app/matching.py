@@ -22,10 +22,15 @@ evidence into a 0–1 confidence.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import pickle
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -203,9 +208,7 @@ class MatchIndex:
         # The prefilter: features in more than MAX_DF of the examples ("g:<th", "?") weigh
         # little in a cosine but fill long postings, so similarity skips them (they stay in
         # the norms and in the linear model).
-        common = {
-            self._vocab[f] for f, df in doc_freq.items() if df > MAX_DF * n_docs and df > 50
-        }
+        common = {self._vocab[f] for f, df in doc_freq.items() if df > MAX_DF * n_docs and df > 50}
         centroids: list[dict[int, float]] = [defaultdict(float) for _ in self.template_ids]
         training_rows: list[list[tuple[int, float]]] = []
         for doc, vector in enumerate(vectors):
@@ -307,9 +310,9 @@ class MatchIndex:
             probability[known] = by_category[self._category_of_template[known]]
             rows, post, q = self._centroid_post.gather(ids, weights)
             if rows.size:
-                centroid = np.bincount(
-                    rows, weights=post * q / norm, minlength=n_templates
-                ).astype(np.float64)
+                centroid = np.bincount(rows, weights=post * q / norm, minlength=n_templates).astype(
+                    np.float64
+                )
             rows, post, q = self._examples_post.gather(ids, weights)
             if rows.size:
                 # Only the examples the query touches: cost follows the postings.
@@ -324,9 +327,7 @@ class MatchIndex:
                 firsts = order[np.r_[True, templates[order][1:] != templates[order][:-1]]]
                 best_text[templates[firsts]] = scores[firsts]
                 best_doc[templates[firsts]] = touched[firsts]
-                doc_text = dict(
-                    zip(touched[firsts].tolist(), scores[firsts].tolist(), strict=True)
-                )
+                doc_text = dict(zip(touched[firsts].tolist(), scores[firsts].tolist(), strict=True))
         hits = self._keyword_hits(query.match_text)
         keyword_score = np.zeros(n_templates)
         for template, found in hits.items():
@@ -341,8 +342,16 @@ class MatchIndex:
         count = min(n_templates, max(RESCORE, limit))
         leaders = np.argpartition(-rough, count - 1)[:count]
         matches = [
-            self._explain(int(t), query.match_text, int(best_doc[t]), doc_text, centroid,
-                          probability, keyword_score, hits)
+            self._explain(
+                int(t),
+                query.match_text,
+                int(best_doc[t]),
+                doc_text,
+                centroid,
+                probability,
+                keyword_score,
+                hits,
+            )
             for t in leaders.tolist()
             if rough[t] > 0
         ]
@@ -396,3 +405,50 @@ def confidence(similarity: float, centroid: float, keywords: float, category: fl
         + BIAS
     )
     return round(1.0 / (1.0 + math.exp(-z)), 4)
+
+
+# Bump when the index's layout or scoring changes: old cache files are then ignored.
+INDEX_FORMAT = "kefu-index-3"
+
+
+def index_key(sources: Sequence[TriggerSource], negatives: Sequence[str]) -> str:
+    digest = hashlib.sha256(INDEX_FORMAT.encode())
+    for source in sources:
+        digest.update(
+            f"{source.template_id}\x1f{source.language}\x1f{source.text}\x1f{source.keyword}\x1e".encode()
+        )
+    for text in negatives:
+        digest.update(f"-\x1f{text}\x1e".encode())
+    return digest.hexdigest()[:20]
+
+
+def load_or_build_index(
+    sources: Sequence[TriggerSource], negatives: Sequence[str], cache_dir: Path | None
+) -> MatchIndex:
+    """Build the index, or load the one built earlier for exactly these triggers.
+
+    The cache lives in the service's own data folder and is written atomically; a file
+    that cannot be read is rebuilt, never trusted half-way.
+    """
+    if cache_dir is None:
+        return MatchIndex(sources, negatives)
+    path = cache_dir / f"index-{index_key(sources, negatives)}.pickle"
+    try:
+        with path.open("rb") as handle:
+            index = pickle.load(handle)  # our own file, written below
+        if isinstance(index, MatchIndex):
+            return index
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        pass
+    index = MatchIndex(sources, negatives)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False, suffix=".tmp") as out:
+            pickle.dump(index, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(out.name, path)
+        for stale in cache_dir.glob("index-*.pickle"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only data folder only costs the next start a rebuild
+    return index

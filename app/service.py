@@ -43,7 +43,10 @@ class Kefu:
         """Read and compile the library, then swap it in (one reference assignment)."""
         with self._lock:
             warm_up()
-            snapshot = build_snapshot(load_library(self.settings.replies_dir))
+            snapshot = build_snapshot(
+                load_library(self.settings.replies_dir),
+                cache_dir=self.settings.data_dir / "cache",
+            )
             self._snapshot = snapshot
         # Compile the rest off the request path; a request that comes first compiles its own.
         threading.Thread(target=snapshot.replies.warm, name="kefu-warm", daemon=True).start()

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ from app.language import (
     negotiate_locale,
 )
 from app.library import BusyState, Library, ShopFacts, Template, Tone
-from app.matching import Match, MatchIndex, TriggerSource
+from app.matching import Match, MatchIndex, TriggerSource, load_or_build_index
 from app.rendering import RenderContext, ShopView, coerce_value, render, shop_view
 from app.text import Normalized, has_unspaced, normalize, to_traditional
 from app.tone import BuyerTone, detect_tone, reply_tone
@@ -147,8 +148,12 @@ class Snapshot:
         return self.library.shop
 
 
-def build_snapshot(library: Library) -> Snapshot:
-    """Index a library for serving; reply texts compile on first use (see `warm`)."""
+def build_snapshot(library: Library, cache_dir: Path | None = None) -> Snapshot:
+    """Index a library for serving; reply texts compile on first use (see `warm`).
+
+    With `cache_dir`, the trigger index (the costly part: features and the trained
+    model) is kept on disk by content, so a restart on an unchanged library loads it.
+    """
     replies = reply_sources(library)
     sources: list[TriggerSource] = []
     for template in library.templates():
@@ -164,8 +169,8 @@ def build_snapshot(library: Library) -> Snapshot:
     return Snapshot(
         library=library,
         replies=replies,
-        index=MatchIndex(
-            sources, negatives=[m for msgs in library.out_of_scope.values() for m in msgs]
+        index=load_or_build_index(
+            sources, [m for msgs in library.out_of_scope.values() for m in msgs], cache_dir
         ),
         templates={t.id: t for t in library.templates()},
         busy_templates={k: tuple(v) for k, v in busy.items()},

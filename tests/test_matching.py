@@ -76,3 +76,27 @@ def test_features_use_character_ngrams_for_unspaced_scripts() -> None:
 
 def test_question_marks_and_emoji_are_features() -> None:
     assert {"s:?", "e:😡"} <= set(features(normalize("where is it?? 😡")))
+
+
+def test_index_cache_round_trips_and_survives_a_corrupt_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.matching import load_or_build_index
+
+    built = load_or_build_index(SOURCES, NEGATIVES, tmp_path)
+    files = list(tmp_path.glob("index-*.pickle"))
+    assert len(files) == 1
+    loaded = load_or_build_index(SOURCES, NEGATIVES, tmp_path)
+    query = normalize("wen will u ship my ordr")
+    assert loaded.search(query) == built.search(query)
+    files[0].write_bytes(b"not a pickle")
+    rebuilt = load_or_build_index(SOURCES, NEGATIVES, tmp_path)
+    assert rebuilt.search(query) == built.search(query)
+
+
+def test_a_changed_library_does_not_reuse_the_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.matching import load_or_build_index
+
+    load_or_build_index(SOURCES, NEGATIVES, tmp_path)
+    more = [*SOURCES, TriggerSource("greeting.hello", "en", "good morning")]
+    index = load_or_build_index(more, NEGATIVES, tmp_path)
+    assert index.search(normalize("good morning"))[0].confidence == 1.0
+    assert len(list(tmp_path.glob("index-*.pickle"))) == 1  # the stale one is gone
