@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.units import format_unit
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, pass_context
@@ -135,12 +135,33 @@ def days(ctx: Context, value: Any) -> str:
     return text
 
 
+@pass_context
+def until(ctx: Context, value: Any) -> str:
+    """A delivery date as time from today: "in 3 days", "через 3 дня", "3日後"."""
+    if isinstance(value, Placeholder):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return str(value)
+    if not isinstance(value, date):
+        return str(value)
+    today = ctx.get("_today") or date.today()
+    delta = (value if not isinstance(value, datetime) else value.date()) - today
+    return str(
+        format_timedelta(delta, granularity="day", threshold=2.0, add_direction=True,
+                         locale=_locale(ctx))
+    )
+
+
 FILTERS: dict[str, Callable[..., str]] = {
     "money": money,
     "number": number,
     "percent": percent,
     "date": date_filter,
     "days": days,
+    "until": until,
 }
 
 
@@ -252,6 +273,7 @@ class RenderContext:
     currency: str
     shop: ShopView
     values: dict[str, Any] = field(default_factory=dict)
+    today: date | None = None  # for `until`; default: the server's date
 
 
 def render(
@@ -269,7 +291,9 @@ def render(
             variables[name] = Placeholder(
                 name, placeholder_label(definition, name, ctx.locale), seen
             )
-    text = template.render(**variables, shop=ctx.shop, _locale=ctx.locale, _currency=ctx.currency)
+    text = template.render(
+        **variables, shop=ctx.shop, _locale=ctx.locale, _currency=ctx.currency, _today=ctx.today
+    )
     missing = tuple(name for name in declared if name in seen)
     return RenderedText(text=text.strip(), missing=missing)
 

@@ -70,6 +70,7 @@ class SuggestRequest:
     variables: dict[str, Any] = field(default_factory=dict)
     context: SuggestContext = field(default_factory=SuggestContext)
     language_hints: tuple[str, ...] = ()
+    currency: str | None = None  # ISO 4217; default: the shop's
 
 
 class LanguageInfo(BaseModel):
@@ -283,6 +284,7 @@ def _render_suggestion(
     score: float,
     matched: MatchInfo | None,
     low_confidence: bool,
+    currency: str | None = None,
 ) -> Suggestion | None:
     library = snapshot.library
     locale, how, tone, tone_fallback = _choose_variant(
@@ -290,7 +292,7 @@ def _render_suggestion(
     )
     ctx = RenderContext(
         locale=locale,
-        currency=library.shop.currency,
+        currency=currency or library.shop.currency,
         shop=snapshot.shop_views.get(locale) or shop_view(library.shop, locale),
         values={k: v for k, v in values.items() if k in template.variables},
     )
@@ -378,7 +380,16 @@ def suggest(snapshot: Snapshot, request: SuggestRequest, options: Options) -> Su
     if busy is not None:
         for template in snapshot.busy_templates.get(busy, ())[:1]:
             rendered = _render_suggestion(
-                snapshot, options, template, wanted_locale, wanted_tone, values, 1.0, None, False
+                snapshot,
+                options,
+                template,
+                wanted_locale,
+                wanted_tone,
+                values,
+                1.0,
+                None,
+                False,
+                request.currency,
             )
             if rendered is not None:
                 suggestions.append(rendered)
@@ -409,6 +420,7 @@ def suggest(snapshot: Snapshot, request: SuggestRequest, options: Options) -> Su
                 match.confidence,
                 info,
                 low,
+                request.currency,
             )
             if rendered is None:
                 continue

@@ -91,3 +91,9 @@ def test_openapi_docs_have_examples(client: Client) -> None:
     body = schema["components"]["schemas"]["SuggestBody"]
     assert body["examples"][0] == {"message": "在吗"}
     assert client.get("/docs").status_code == 200
+
+
+def test_request_currency_formats_money_in_the_reply_locale(client: Client) -> None:
+    body = client.suggest("包邮吗", currency="CNY")
+    texts = " ".join(s["text"] for s in body["suggestions"])
+    assert "¥" in texts and "US$" not in texts

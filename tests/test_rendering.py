@@ -161,3 +161,15 @@ def test_days_reads_as_words_in_every_library_locale(locale: str) -> None:
         text = render_text("{{ n|days }}".replace("n", str(count)), locale)[0]
         assert str(count) in text or locale == "ar"
         assert "duration" not in text and len(text) > len(str(count))
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("en", "in 3 days"), ("de", "in 3 Tagen"), ("ru", "через 3 дня"), ("zh-Hans", "3天后")],
+)
+def test_until_says_how_far_a_date_is_in_the_locale(locale: str, expected: str) -> None:
+    env = make_environment()
+    ctx = RenderContext(locale=locale, currency="EUR", shop=shop_view(SHOP, locale),
+                        today=date(2026, 11, 30))
+    text = render(env.from_string("{{ '2026-12-03'|until }}"), ctx, {}).text
+    assert text == expected

@@ -49,6 +49,9 @@ class SuggestBody(BaseModel):
         None, description="Reply in this locale (BCP 47); wins over detection."
     )
     tone: Tone | None = Field(None, description="Reply in this tone; wins over detection.")
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = Field(
+        None, description="ISO 4217 currency for money in replies (default: the shop's)."
+    )
     limit: int = Field(3, ge=1, description="How many suggestions at most.")
     variables: dict[
         Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")], VariableValue

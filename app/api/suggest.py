@@ -65,6 +65,7 @@ def to_request(
             queue_length=body.context.queue_length, busy=body.context.busy, now=body.context.now
         ),
         language_hints=hints,
+        currency=body.currency,
     )
 
 
