@@ -51,6 +51,7 @@ class Prediction:
     categories: tuple[str, ...]  # confident suggestions' categories, best first, distinct
     language: str | None
     seconds: float
+    guesses: tuple[str, ...] = ()  # low-confidence guesses' categories when it abstained
 
     @property
     def abstained(self) -> bool:
@@ -109,10 +110,12 @@ def kefu_predictor(snapshot: Snapshot, min_confidence: float) -> Callable[[str],
             Options(min_confidence=min_confidence),
         )
         seconds = time.perf_counter() - start
+        guesses = result.no_match.guesses if result.no_match else []
         return Prediction(
             categories=_distinct(s.category for s in result.suggestions),
             language=result.language.code,
             seconds=seconds,
+            guesses=_distinct(s.category for s in guesses),
         )
 
     return predict
@@ -134,11 +137,12 @@ def baseline_predictor(snapshot: Snapshot, cutoff: float) -> Callable[[str], Pre
         scores = process.cdist([text], texts, scorer=fuzz.WRatio, workers=1)[0]
         ranked = np.argsort(-scores, kind="stable")
         picked: list[str] = []
+        guesses: list[str] = []
         for index in ranked[:200]:
-            if scores[index] < cutoff * 100:
-                break
-            picked.append(str(order[index]))
-        return Prediction(_distinct(picked)[:3], None, time.perf_counter() - start)
+            (picked if scores[index] >= cutoff * 100 else guesses).append(str(order[index]))
+        return Prediction(
+            _distinct(picked)[:3], None, time.perf_counter() - start, _distinct(guesses)[:3]
+        )
 
     return predict
 
@@ -190,7 +194,9 @@ class Report:
             self.other_abstained += prediction.abstained
         else:
             top1 = bool(predicted) and predicted[0] in example.gold
-            top3 = bool(example.gold & set(predicted[:3]))
+            # Top-3 reads what the agent sees: suggestions, or the guesses of "no good match".
+            shown = predicted or prediction.guesses
+            top3 = bool(example.gold & set(shown[:3]))
             self.asks_n += 1
             self.asks_abstained += prediction.abstained
         if not top1:

@@ -45,13 +45,14 @@ RESCORE = 6  # templates explained and re-scored with rapidfuzz
 MAX_DF = 0.02
 MAX_POSTINGS = 400  # per feature, for similarity; the linear model sees every feature
 
-# Logistic blend of the evidence; see `confidence`. Chosen by hand on the development
-# set's pooled figures (few numbers, so they do not learn its texts).
-W_TEXT = 7.0
-W_CENTROID = 3.0
-W_KEYWORDS = 1.6
-W_CATEGORY = 3.0
-BIAS = -4.2
+# Logistic blend of the evidence; see `confidence`. Six numbers, chosen on the pooled
+# figures of the development set (`kefu eval`): few enough not to learn its texts.
+W_TEXT = 1.0
+W_CENTROID = 2.0
+W_KEYWORDS = 1.0
+W_CATEGORY = 6.0
+W_OUT_OF_SCOPE = 4.0
+BIAS = -1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class Match:
     fuzz: float  # rapidfuzz ratio (0–1) of the nearest example
     centroid: float
     category_probability: float  # the linear model's probability of the template's category
+    out_of_scope: float  # the linear model's probability that no template should answer
     keyword_score: float
     trigger: str | None  # the example behind `similarity`, as written in the library
     trigger_language: str | None
@@ -300,6 +302,7 @@ class MatchIndex:
         ids, weights = self._query(query)
         centroid = np.zeros(n_templates)
         probability = np.zeros(n_templates)
+        out_of_scope = 0.0
         best_text = np.zeros(n_templates)
         best_doc = np.full(n_templates, -1, dtype=np.int64)
         doc_text: dict[int, float] = {}
@@ -308,6 +311,8 @@ class MatchIndex:
             by_category = self.model.probabilities(ids, [w / norm for w in weights])
             known = self._category_of_template >= 0
             probability[known] = by_category[self._category_of_template[known]]
+            if OUT_OF_SCOPE in self.model.categories:
+                out_of_scope = float(by_category[self.model.categories.index(OUT_OF_SCOPE)])
             rows, post, q = self._centroid_post.gather(ids, weights)
             if rows.size:
                 centroid = np.bincount(rows, weights=post * q / norm, minlength=n_templates).astype(
@@ -351,6 +356,7 @@ class MatchIndex:
                 probability,
                 keyword_score,
                 hits,
+                out_of_scope,
             )
             for t in leaders.tolist()
             if rough[t] > 0
@@ -368,6 +374,7 @@ class MatchIndex:
         probability: np.ndarray,
         keyword_score: np.ndarray,
         hits: dict[int, dict[str, float]],
+        out_of_scope: float,
     ) -> Match:
         similarity = ratio = 0.0
         source = None
@@ -380,12 +387,17 @@ class MatchIndex:
         return Match(
             template_id=self.template_ids[template],
             confidence=confidence(
-                similarity, float(centroid[template]), keywords, float(probability[template])
+                similarity,
+                float(centroid[template]),
+                keywords,
+                float(probability[template]),
+                out_of_scope,
             ),
             similarity=round(similarity, 4),
             fuzz=round(ratio, 4),
             centroid=round(float(centroid[template]), 4),
             category_probability=round(float(probability[template]), 4),
+            out_of_scope=round(out_of_scope, 4),
             keyword_score=round(keywords, 4),
             trigger=source.text if source else None,
             trigger_language=source.language if source else None,
@@ -393,7 +405,9 @@ class MatchIndex:
         )
 
 
-def confidence(similarity: float, centroid: float, keywords: float, category: float) -> float:
+def confidence(
+    similarity: float, centroid: float, keywords: float, category: float, out_of_scope: float
+) -> float:
     """Logistic blend of the evidence into 0–1. An identical example is certain."""
     if similarity >= 0.999:
         return 1.0
@@ -402,6 +416,7 @@ def confidence(similarity: float, centroid: float, keywords: float, category: fl
         + W_CENTROID * centroid
         + W_KEYWORDS * keywords
         + W_CATEGORY * category
+        - W_OUT_OF_SCOPE * out_of_scope
         + BIAS
     )
     return round(1.0 / (1.0 + math.exp(-z)), 4)

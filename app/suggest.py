@@ -225,7 +225,7 @@ class _Candidate:
 
 
 def _match_asks(
-    snapshot: Snapshot, message: str, whole: Normalized, limit: int
+    snapshot: Snapshot, message: str, whole: Normalized, limit: int, floor: float
 ) -> list[_Candidate]:
     """Best templates for the whole message and for each ask, one entry per template."""
     asks = split_asks(message)
@@ -233,23 +233,61 @@ def _match_asks(
     best: dict[str, _Candidate] = {}
     for order, piece in enumerate(pieces):
         norm = whole if order == 0 else normalize(piece)
-        for match in snapshot.index.search(norm, limit=max(limit, 3)):
+        for match in snapshot.index.search(norm, limit=max(limit, 3) + 3):
             kept = best.get(match.template_id)
             if kept is None or match.confidence > kept.match.confidence:
                 best[match.template_id] = _Candidate(match, piece, order)
     ranked = sorted(best.values(), key=lambda c: (-c.match.confidence, c.match.template_id))
-    if len(pieces) == 1:
-        return ranked
-    # Cover every ask: the best of each ask first, greetings after the real questions.
-    firsts: list[_Candidate] = []
-    for order in range(1, len(pieces)):
-        mine = [c for c in ranked if c.order == order]
-        if mine and mine[0] not in firsts:
-            firsts.append(mine[0])
-    firsts.sort(key=lambda c: (_category(c) == GREETING, -c.match.confidence))
-    rest = [c for c in ranked if c not in firsts]
-    rest.sort(key=lambda c: (_category(c) == GREETING, -c.match.confidence))
-    return firsts + rest
+    if len(pieces) > 1:
+        # The most certain reading first (often the whole message), then the best of each
+        # ask whose category is not covered yet, so every ask is answered.
+        ordered = ranked[:1]
+        covered = {_category(c) for c in ordered}
+        for order in range(1, len(pieces)):
+            mine = next((c for c in ranked if c.order == order), None)
+            if mine is not None and _category(mine) not in covered:
+                ordered.append(mine)
+                covered.add(_category(mine))
+        ordered.sort(key=lambda c: -c.match.confidence)
+        ranked = ordered + [c for c in ranked if c not in ordered]
+    # A greeting never crowds out a real question of the same message.
+    questions = [c for c in ranked if _category(c) != GREETING and c.match.confidence >= floor]
+    if questions:
+        ranked = questions + [c for c in ranked if c not in questions]
+    return ranked
+
+
+PER_CATEGORY = 2  # confident suggestions of one category before others get a place
+
+
+def select(
+    candidates: Sequence[_Candidate], min_confidence: float, limit: int
+) -> tuple[list[tuple[_Candidate, bool]], list[_Candidate]]:
+    """What to show: (candidate, low-confidence) pairs, and the guesses of "no good match".
+
+    Confident candidates first, at most two of one category; free places go to the best
+    candidates of categories not shown yet, marked low-confidence, so an agent whose first
+    suggestion is wrong finds the right category one key away.
+    """
+    confident = [c for c in candidates if c.match.confidence >= min_confidence]
+    if not confident:
+        return [], list(candidates[:3])
+    shown: list[tuple[_Candidate, bool]] = []
+    per_category: dict[str, int] = {}
+    for candidate in confident:
+        if len(shown) >= limit:
+            break
+        category = _category(candidate)
+        if per_category.get(category, 0) < PER_CATEGORY:
+            shown.append((candidate, False))
+            per_category[category] = per_category.get(category, 0) + 1
+    for candidate in candidates:
+        if len(shown) >= limit:
+            break
+        if _category(candidate) not in per_category:
+            shown.append((candidate, True))
+            per_category[_category(candidate)] = 1
+    return shown, []
 
 
 def _category(candidate: _Candidate) -> str:
@@ -355,7 +393,7 @@ def suggest(snapshot: Snapshot, request: SuggestRequest, options: Options) -> Su
     values = coerce_variables(snapshot.library, request.variables)
     norm = normalize(request.message)
     # Matching needs no language; its closest trigger is evidence for a short message.
-    candidates = _match_asks(snapshot, request.message, norm, request.limit)
+    candidates = _match_asks(snapshot, request.message, norm, request.limit, min_confidence)
     closest = candidates[0].match if candidates else None
 
     hints = tuple(h for h in (request.locale, *request.language_hints) if h)
@@ -394,40 +432,34 @@ def suggest(snapshot: Snapshot, request: SuggestRequest, options: Options) -> Su
             if rendered is not None:
                 suggestions.append(rendered)
 
-    confident = [c for c in candidates if c.match.confidence >= min_confidence]
+    shown, guessed = select(candidates, min_confidence, request.limit - len(suggestions))
     guesses: list[Suggestion] = []
-    for group, low in ((confident, False), ([] if confident else candidates[:3], True)):
-        for candidate in group:
-            if len(suggestions) >= request.limit and not low:
-                break
-            template = snapshot.templates[candidate.match.template_id]
-            match = candidate.match
-            info = MatchInfo(
-                ask=candidate.ask,
-                trigger=match.trigger,
-                trigger_language=match.trigger_language,
-                keywords=list(match.keywords),
-                similarity=match.similarity,
-                fuzz=match.fuzz,
-            )
-            rendered = _render_suggestion(
-                snapshot,
-                options,
-                template,
-                wanted_locale,
-                wanted_tone,
-                values,
-                match.confidence,
-                info,
-                low,
-                request.currency,
-            )
-            if rendered is None:
-                continue
-            (guesses if low else suggestions).append(rendered)
-
+    for candidate, low in [*shown, *((c, True) for c in guessed)]:
+        match = candidate.match
+        info = MatchInfo(
+            ask=candidate.ask,
+            trigger=match.trigger,
+            trigger_language=match.trigger_language,
+            keywords=list(match.keywords),
+            similarity=match.similarity,
+            fuzz=match.fuzz,
+        )
+        rendered = _render_suggestion(
+            snapshot,
+            options,
+            snapshot.templates[match.template_id],
+            wanted_locale,
+            wanted_tone,
+            values,
+            match.confidence,
+            info,
+            low,
+            request.currency,
+        )
+        if rendered is not None:
+            (suggestions if (candidate, low) in shown else guesses).append(rendered)
     no_match = None
-    if not confident:
+    if not any(c.match.confidence >= min_confidence for c in candidates):
         best = candidates[0].match.confidence if candidates else 0.0
         reason = (
             f"no template matched well enough: best confidence {best:.2f}"

@@ -7,6 +7,13 @@ from typing import Any
 from app.library import Category, Library, ShopFacts, Template, Variable
 
 TONES = ("friendly", "formal", "empathetic")
+# A small "none of the above" class, as `_out_of_scope.yaml` gives the real library.
+OUT_OF_SCOPE = [
+    "what is the weather tomorrow", "tell me a joke", "who won the game last night",
+    "what is the capital of france", "how tall is mount everest", "play some music",
+    "set an alarm for 7", "how do i cook rice", "what time is it in tokyo",
+    "translate hello into german", "who wrote hamlet", "recommend a good movie",
+]
 
 
 def replies(texts: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -50,4 +57,5 @@ def make_library(*templates: Template, **shop: Any) -> Library:
             "delivery_date": Variable(type="date", sample="2026-12-03", label={"en": "date"}),  # type: ignore[arg-type]
             "buyer_name": Variable(sample="Anna", label={"en": "name", "de": "Name"}),
         },
+        out_of_scope={"en": OUT_OF_SCOPE},
     )
