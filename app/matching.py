@@ -39,7 +39,7 @@ from app.classifier import design_matrix, train
 from app.text import Normalized, has_unspaced, normalize
 
 MAX_KEYWORD_WORDS = 4
-MAX_KEYWORD_CHARS = 8
+MAX_KEYWORD_CHARS = 12  # Thai vowel and tone marks count as characters
 OUT_OF_SCOPE = "_out_of_scope"  # the model's "none of the above" class
 RESCORE = 6  # templates explained and re-scored with rapidfuzz
 MAX_DF = 0.02

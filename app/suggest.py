@@ -250,10 +250,12 @@ def _match_asks(
                 covered.add(_category(mine))
         ordered.sort(key=lambda c: -c.match.confidence)
         ranked = ordered + [c for c in ranked if c not in ordered]
-    # A greeting never crowds out a real question of the same message.
-    questions = [c for c in ranked if _category(c) != GREETING and c.match.confidence >= floor]
-    if questions:
-        ranked = questions + [c for c in ranked if c not in questions]
+        # A greeting never crowds out a real question asked in the same message.
+        questions = [
+            c for c in ranked if _category(c) != GREETING and c.match.confidence >= floor
+        ]
+        if questions:
+            ranked = questions + [c for c in ranked if c not in questions]
     return ranked
 
 
