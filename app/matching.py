@@ -321,17 +321,22 @@ class MatchIndex:
             rows, post, q = self._examples_post.gather(ids, weights)
             if rows.size:
                 # Only the examples the query touches: cost follows the postings.
-                touched, inverse = np.unique(rows, return_inverse=True)
-                nearest = np.bincount(inverse, weights=post * q / norm)
-                contained = np.bincount(inverse, weights=post * post)
+                n_examples = len(self._examples)
+                nearest = np.bincount(rows, weights=post * q / norm, minlength=n_examples)
+                touched = np.flatnonzero(nearest)
+                nearest = nearest[touched]
                 # A two-word example wholly inside a long message is weak evidence.
-                contained *= np.minimum(1.0, self._example_size[touched] / 3.0) * 0.9
+                contained = (
+                    np.bincount(rows, weights=post * post, minlength=n_examples)[touched]
+                    * np.minimum(1.0, self._example_size[touched] / 3.0)
+                    * 0.9
+                )
                 scores = np.maximum(nearest, contained)
                 templates = self._example_template[touched]
-                order = np.lexsort((-scores, templates))  # by template, best example first
-                firsts = order[np.r_[True, templates[order][1:] != templates[order][:-1]]]
-                best_text[templates[firsts]] = scores[firsts]
-                best_doc[templates[firsts]] = touched[firsts]
+                np.maximum.at(best_text, templates, scores)
+                winners = np.flatnonzero(scores >= best_text[templates])
+                best_doc[templates[winners]] = touched[winners]
+                firsts = winners
                 doc_text = dict(zip(touched[firsts].tolist(), scores[firsts].tolist(), strict=True))
         hits = self._keyword_hits(query.match_text)
         keyword_score = np.zeros(n_templates)
@@ -379,7 +384,10 @@ class MatchIndex:
         similarity = ratio = 0.0
         source = None
         if doc >= 0:
-            ratio = fuzz.ratio(text, self._folded[doc]) / 100.0
+            example = self._folded[doc]
+            # Edit similarity can only reach 0.8 between strings of similar length.
+            if 0.6 * len(example) <= len(text) <= 1.7 * len(example):
+                ratio = fuzz.ratio(text, example) / 100.0
             similarity = max(doc_text[doc], ratio if ratio >= 0.8 else 0.0)
             source = self._examples[doc]
         found = hits.get(template, {})
@@ -393,12 +401,12 @@ class MatchIndex:
                 float(probability[template]),
                 out_of_scope,
             ),
-            similarity=round(similarity, 4),
-            fuzz=round(ratio, 4),
-            centroid=round(float(centroid[template]), 4),
-            category_probability=round(float(probability[template]), 4),
-            out_of_scope=round(out_of_scope, 4),
-            keyword_score=round(keywords, 4),
+            similarity=similarity,
+            fuzz=ratio,
+            centroid=float(centroid[template]),
+            category_probability=float(probability[template]),
+            out_of_scope=out_of_scope,
+            keyword_score=keywords,
             trigger=source.text if source else None,
             trigger_language=source.language if source else None,
             keywords=tuple(found),
@@ -419,7 +427,7 @@ def confidence(
         - W_OUT_OF_SCOPE * out_of_scope
         + BIAS
     )
-    return round(1.0 / (1.0 + math.exp(-z)), 4)
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 # Bump when the index's layout or scoring changes: old cache files are then ignored.

@@ -150,8 +150,9 @@ def until(ctx: Context, value: Any) -> str:
     today = ctx.get("_today") or date.today()
     delta = (value if not isinstance(value, datetime) else value.date()) - today
     return str(
-        format_timedelta(delta, granularity="day", threshold=2.0, add_direction=True,
-                         locale=_locale(ctx))
+        format_timedelta(
+            delta, granularity="day", threshold=2.0, add_direction=True, locale=_locale(ctx)
+        )
     )
 
 

@@ -251,9 +251,7 @@ def _match_asks(
         ordered.sort(key=lambda c: -c.match.confidence)
         ranked = ordered + [c for c in ranked if c not in ordered]
         # A greeting never crowds out a real question asked in the same message.
-        questions = [
-            c for c in ranked if _category(c) != GREETING and c.match.confidence >= floor
-        ]
+        questions = [c for c in ranked if _category(c) != GREETING and c.match.confidence >= floor]
         if questions:
             ranked = questions + [c for c in ranked if c not in questions]
     return ranked
@@ -443,8 +441,8 @@ def suggest(snapshot: Snapshot, request: SuggestRequest, options: Options) -> Su
             trigger=match.trigger,
             trigger_language=match.trigger_language,
             keywords=list(match.keywords),
-            similarity=match.similarity,
-            fuzz=match.fuzz,
+            similarity=round(match.similarity, 4),
+            fuzz=round(match.fuzz, 4),
         )
         rendered = _render_suggestion(
             snapshot,

@@ -128,6 +128,9 @@ def main() -> None:
         "normalise": per_call(normalize, args.repeat),
         "language": per_call(lambda m: detect_language(normalize(m)), args.repeat),
         "tone": per_call(lambda m: detect_tone(normalize(m)), args.repeat),
+        "language + tone": per_call(
+            lambda m: (lambda n: (detect_language(n), detect_tone(n)))(normalize(m)), args.repeat
+        ),
         "match": per_call(lambda m: snapshot.index.search(normalize(m)), args.repeat),
         "suggest (whole pipeline)": per_call(whole, args.repeat),
     }
