@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jinja2 import TemplateSyntaxError
+
 from app.compiled import validate_replies
 from app.errors import LibraryError
 from app.library import Category, Library, Tone, load_library
+from app.rendering import SHOP, make_environment, used_names
 
 MIN_EXAMPLES = 8
 
@@ -50,6 +53,29 @@ class _Empty:
 _EMPTY = _Empty()
 
 
+def _inconsistent_variables(library: Library) -> list[str]:
+    """A variable one locale's reply shows and another's omits (per tone)."""
+    env = make_environment()
+    problems: list[str] = []
+    for template in library.templates():
+        for tone in Tone:
+            used: dict[str, frozenset[str]] = {}
+            for locale, by_tone in template.replies.items():
+                if tone in by_tone:
+                    try:
+                        used[locale] = frozenset(used_names(env, by_tone[tone]) - {SHOP})
+                    except TemplateSyntaxError:
+                        continue  # reported by the render check
+            reference = used.get(library.shop.default_locale) or next(iter(used.values()), None)
+            for locale, names in used.items():
+                if reference is not None and names != reference:
+                    problems.append(
+                        f"{template.id}: {locale}/{tone.value} uses {sorted(names)} but"
+                        f" {library.shop.default_locale} uses {sorted(reference)}"
+                    )
+    return problems
+
+
 def check_library(path: Path, min_examples: int = MIN_EXAMPLES) -> CheckReport:
     """Check a library folder, or one category file against its folder's shop and variables."""
     if path.is_file():
@@ -60,6 +86,7 @@ def check_library(path: Path, min_examples: int = MIN_EXAMPLES) -> CheckReport:
     locales = library.locales
     report = CheckReport(library=library, locales=locales)
     report.problems.extend(_gaps(library, locales, min_examples))
+    report.problems.extend(_inconsistent_variables(library))
     try:
         validate_replies(library)
     except LibraryError as exc:

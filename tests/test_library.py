@@ -101,3 +101,16 @@ def _rest_of_line(text: str, at: int) -> str:
 
 def test_published_json_schema_is_current(tmp_path: Path) -> None:
     assert main(["schema", "--check"]) == 0, "run `kefu schema` and commit replies/schema/"
+
+
+def test_kefu_check_refuses_a_variable_one_locale_omits(
+    library_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = library_copy / "shipping_delay.yaml"
+    text = path.read_text(encoding="utf-8")
+    # Drop the order number from one German reply: the buyer would not see it there.
+    start = text.index("      de:\n", text.index("shipping_delay.not_shipped"))
+    at = text.index("{{ order_id }}", start)
+    path.write_text(text[:at] + "Ihre" + text[at + len("{{ order_id }}"):], encoding="utf-8")
+    assert main(["check", str(library_copy)]) == 1
+    assert "shipping_delay.not_shipped: de/" in capsys.readouterr().err
