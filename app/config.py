@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.suggest import DEFAULT_MIN_CONFIDENCE
+
 SHIPPED_REPLIES = Path(__file__).resolve().parent.parent / "replies"
 
 
@@ -21,7 +23,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Folder for the service's state.")
     replies_dir: Path = Field(SHIPPED_REPLIES, description="Reply library folder (YAML).")
     min_confidence: float = Field(
-        0.5, ge=0.0, le=1.0, description="Below this, a match is a low-confidence guess."
+        DEFAULT_MIN_CONFIDENCE,
+        ge=0.0,
+        le=1.0,
+        description="Below this, a match is a low-confidence guess.",
     )
     max_message_chars: int = Field(2000, ge=1, description="Longest buyer message accepted.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")

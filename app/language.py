@@ -170,6 +170,7 @@ def detect_language(
     default: str = "en",
     trigger_language: str | None = None,
     trigger_similarity: float = 0.0,
+    trigger_languages: Sequence[str] = (),
 ) -> LanguageGuess:
     """The buyer's main language.
 
@@ -186,7 +187,9 @@ def detect_language(
     if script in _SCRIPT_LANGUAGE:
         return LanguageGuess(_SCRIPT_LANGUAGE[script], 0.95, DetectedBy.script)
     if script in _SCRIPT_CANDIDATES:
-        return _shared_script(norm, script, hints, default, trigger_language, trigger_similarity)
+        return _shared_script(
+            norm, script, hints, default, trigger_language, trigger_similarity, trigger_languages
+        )
     if hints:
         return LanguageGuess(hints[0], 0.5, DetectedBy.hint)
     return LanguageGuess(default, 0.3, DetectedBy.default)
@@ -199,6 +202,7 @@ def _shared_script(
     default: str,
     trigger_language: str | None,
     trigger_similarity: float,
+    trigger_languages: Sequence[str] = (),
 ) -> LanguageGuess:
     """Latin, Cyrillic, Arabic…: the detector, the library's triggers, hints, the default.
 
@@ -216,9 +220,20 @@ def _shared_script(
     trigger_fits = trigger_language is not None and _script_fits(trigger_language, script)
     if trigger_fits and trigger_similarity >= TRIGGER_EVIDENCE:
         assert trigger_language is not None
-        return LanguageGuess(
-            trigger_language, round(trigger_similarity * 0.9, 3), DetectedBy.triggers
-        )
+        chosen = trigger_language
+        # The same words in several languages' triggers ("merci" is French, and Dutch
+        # and German buyers write it too): a hint decides, else the detector's ranking
+        # among those languages.
+        shared = [t for t in trigger_languages if _script_fits(t, script)]
+        if len(shared) > 1:
+            hinted = [t for t in shared if any(base_language(h) == base_language(t) for h in hints)]
+            scores = {lang: p for p, lang in weighted}
+            chosen = (
+                hinted[0]
+                if hinted
+                else max(shared, key=lambda t: scores.get(base_language(t), 0.0))
+            )
+        return LanguageGuess(chosen, round(trigger_similarity * 0.9, 3), DetectedBy.triggers)
     if not short and probability >= 0.5:
         return LanguageGuess(code, round(probability, 3), DetectedBy.detector)
     for hint in hints:

@@ -80,6 +80,7 @@ class Match:
     trigger: str | None  # the example behind `similarity`, as written in the library
     trigger_language: str | None
     keywords: tuple[str, ...]  # keywords found in the query
+    trigger_languages: tuple[str, ...] = ()  # every language whose triggers say the same
 
 
 def _is_unspaced_token(token: str) -> bool:
@@ -189,6 +190,12 @@ class MatchIndex:
         self._examples = examples
         normalized = [normalize(s.text) for s in examples]
         self._folded = [n.match_text for n in normalized]
+        # "thanks!" is an English, a Dutch and a German trigger: all are evidence.
+        languages: dict[str, list[str]] = defaultdict(list)
+        for source, folded in zip(examples, self._folded, strict=True):
+            if source.language not in languages[folded]:
+                languages[folded].append(source.language)
+        self._languages_of = {k: tuple(v) for k, v in languages.items()}
         self._example_template = np.array(
             [self._template_pos[s.template_id] for s in examples], dtype=np.int64
         )
@@ -294,7 +301,7 @@ class MatchIndex:
         return hits
 
     def search(self, query: Normalized, limit: int = 5) -> list[Match]:
-        """The best templates for a query, best first, with calibrated confidence."""
+        """The `limit` best templates, then the best of each other category with evidence."""
         text = query.match_text
         n_templates = len(self.template_ids)
         if not text or not n_templates:
@@ -350,7 +357,16 @@ class MatchIndex:
             + 10.0 * (best_text >= 0.999)
         )
         count = min(n_templates, max(RESCORE, limit))
-        leaders = np.argpartition(-rough, count - 1)[:count]
+        leaders = np.argpartition(-rough, count - 1)[:count].tolist()
+        # And the best of every other category with evidence: an alternative of another
+        # kind is worth more to an agent than a third variant of the same one.
+        covered = {self._category_of_template[t] for t in leaders}
+        for t in np.argsort(-rough).tolist():
+            if rough[t] <= 0:
+                break
+            if self._category_of_template[t] not in covered:
+                leaders.append(t)
+                covered.add(self._category_of_template[t])
         matches = [
             self._explain(
                 int(t),
@@ -363,11 +379,18 @@ class MatchIndex:
                 hits,
                 out_of_scope,
             )
-            for t in leaders.tolist()
+            for t in leaders
             if rough[t] > 0
         ]
         matches.sort(key=lambda m: (-m.confidence, m.template_id))
-        return matches[:limit]
+        top = matches[:limit]
+        shown = {m.template_id.split(".", 1)[0] for m in top}
+        for match in matches[limit:]:
+            category = match.template_id.split(".", 1)[0]
+            if category not in shown:
+                top.append(match)
+                shown.add(category)
+        return top
 
     def _explain(
         self,
@@ -410,6 +433,7 @@ class MatchIndex:
             trigger=source.text if source else None,
             trigger_language=source.language if source else None,
             keywords=tuple(found),
+            trigger_languages=self._languages_of[self._folded[doc]] if source else (),
         )
 
 
@@ -431,7 +455,7 @@ def confidence(
 
 
 # Bump when the index's layout or scoring changes: old cache files are then ignored.
-INDEX_FORMAT = "kefu-index-3"
+INDEX_FORMAT = "kefu-index-4"
 
 
 def index_key(sources: Sequence[TriggerSource], negatives: Sequence[str]) -> str:

@@ -90,3 +90,16 @@ def test_negotiate_locale(wanted: str, locale: str, how: LocaleMatch) -> None:
 def test_the_fallback_chain_is_configurable() -> None:
     assert negotiate_locale("pt-PT", ["en", "es", "pt-BR"], "en", {"pt": ("es",)}) == (
         "es", LocaleMatch.fallback)
+
+
+def test_words_several_languages_share_go_to_the_likeliest_of_them() -> None:
+    # "merci" is a French, Dutch and German trigger alike.
+    guess = detect_language(normalize("merci"), trigger_language="nl", trigger_similarity=1.0,
+                            trigger_languages=("fr", "de", "nl"))
+    assert (guess.code, guess.detected_by) == ("fr", DetectedBy.triggers)
+
+
+def test_a_hint_breaks_a_tie_between_trigger_languages() -> None:
+    guess = detect_language(normalize("merci"), hints=("nl-BE",), trigger_language="fr",
+                            trigger_similarity=1.0, trigger_languages=("fr", "de", "nl"))
+    assert guess.code == "nl"
