@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from app.config import Settings
 
@@ -98,6 +99,46 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store() -> Any:
+    from app.config import database_url
+    from app.store.repository import LibraryStore
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = LibraryStore(database_url(settings))
+    store.migrate()
+    return store
+
+
+def _import(args: argparse.Namespace) -> int:
+    from app.compiled import validate_replies
+    from app.errors import LibraryError
+    from app.library import load_library
+
+    path = Path(args.path)
+    try:
+        library = load_library(path.parent, only=path) if path.is_file() else load_library(path)
+        validate_replies(library)
+    except LibraryError as exc:
+        print(f"kefu import: nothing imported: {exc.message}", file=sys.stderr)
+        return 1
+    changed = _store().import_library(library, author=args.author, message=args.message)
+    print(f"imported {len(library.templates())} templates ({changed} new versions)")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from app.library import library_files
+
+    folder = Path(args.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = library_files(_store().load_library())
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    print(f"exported {len(files)} files to {folder}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kefu", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--replies", help="library folder (default: the configured one)")
     evaluation.add_argument("--min-confidence", type=float, default=None)
     evaluation.set_defaults(func=_eval)
+
+    importer = sub.add_parser("import", help="import a library folder or category file")
+    importer.add_argument("path")
+    importer.add_argument("--author", default="cli")
+    importer.add_argument("--message", default="kefu import")
+    importer.set_defaults(func=_import)
+
+    exporter = sub.add_parser("export", help="write the store's library as YAML files")
+    exporter.add_argument("folder")
+    exporter.set_defaults(func=_export)
 
     schema = sub.add_parser("schema", help="write the library's JSON Schemas")
     schema.add_argument("--out", default=str(Path(__file__).parent.parent / "replies" / "schema"))

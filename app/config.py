@@ -21,7 +21,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KEFU_", frozen=True)
 
     data_dir: Path = Field(Path("data"), description="Folder for the service's state.")
-    replies_dir: Path = Field(SHIPPED_REPLIES, description="Reply library folder (YAML).")
+    replies_dir: Path = Field(
+        SHIPPED_REPLIES, description="Library folder imported into an empty store on first start."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store; default: SQLite file data_dir/kefu.db.",
+    )
+    reload_interval: float = Field(
+        0.5, gt=0, le=60, description="Seconds between checks for a newer library in the store."
+    )
     min_confidence: float = Field(
         DEFAULT_MIN_CONFIDENCE,
         ge=0.0,
@@ -35,3 +44,10 @@ class Settings(BaseSettings):
         default_factory=lambda: {"pt": ["pt-BR"], "zh-Hant": ["zh-Hans"], "zh": ["zh-Hans"]},
         description="Where a wanted reply locale goes before the library default (JSON).",
     )
+
+
+def database_url(settings: Settings) -> str:
+    """The store's URL: the configured one, or a SQLite file in the data folder."""
+    if settings.database_url:
+        return settings.database_url
+    return f"sqlite:///{(settings.data_dir / 'kefu.db').resolve()}"

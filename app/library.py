@@ -307,3 +307,44 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         "variables.json": VariableCatalog.model_json_schema(),
         "out_of_scope.json": OutOfScope.model_json_schema(),
     }
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for multi-line replies, so exported files read like written ones."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _yaml_text(schema: str, payload: Any) -> str:
+    body = yaml.dump(
+        payload,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
+    return f"# yaml-language-server: $schema=schema/{schema}\n{body}"
+
+
+def library_files(library: Library) -> dict[str, str]:
+    """The library as the files of a folder: the same text for the same library."""
+    files = {
+        f"{category.id}.yaml": _yaml_text(
+            "category.json", category.model_dump(mode="json", exclude_defaults=True)
+        )
+        for category in library.categories.values()
+    }
+    files[SHOP_FILE] = _yaml_text("shop.json", library.shop.model_dump(mode="json"))
+    files[VARIABLES_FILE] = _yaml_text(
+        "variables.json", {k: v.model_dump(mode="json") for k, v in library.variables.items()}
+    )
+    if library.out_of_scope:
+        files[OUT_OF_SCOPE_FILE] = _yaml_text("out_of_scope.json", library.out_of_scope)
+    return files

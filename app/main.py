@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -18,7 +20,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kefu = Kefu(settings)
     kefu.load()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        kefu.watch()
+        yield
+        kefu.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="kefu",
         version=__version__,
         description="Ready replies for online-shop customer service chat, in the buyer's "

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
-from app.config import Settings
+from app.compiled import validate_replies
+from app.config import Settings, database_url
 from app.language import warm_up
 from app.library import load_library
+from app.store.repository import LibraryStore
 from app.suggest import (
     Options,
     Snapshot,
@@ -16,6 +19,8 @@ from app.suggest import (
     suggest,
 )
 
+log = logging.getLogger("kefu")
+
 
 class Kefu:
     """One service instance. The snapshot is replaced whole, so readers never lock."""
@@ -23,6 +28,10 @@ class Kefu:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._snapshot: Snapshot | None = None
+        self.store: LibraryStore | None = None
+        self.revision = -1
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
         self.options = Options(
             min_confidence=settings.min_confidence, fallbacks=settings.locale_fallbacks
         )
@@ -39,18 +48,61 @@ class Kefu:
     def ready(self) -> bool:
         return self._snapshot is not None
 
+    def open_store(self) -> LibraryStore:
+        """Migrate the store; an empty one is seeded with the configured library folder."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = LibraryStore(database_url(self.settings))
+        store.migrate()
+        if store.is_empty():
+            library = load_library(self.settings.replies_dir)
+            validate_replies(library)
+            store.import_library(library, author="kefu", message="first start: shipped library")
+        self.store = store
+        return store
+
     def load(self) -> Snapshot:
-        """Read and compile the library, then swap it in (one reference assignment)."""
+        """Read the library from the store, compile it, swap it in (one assignment)."""
         with self._lock:
             warm_up()
+            store = self.store if self.store is not None else self.open_store()
+            revision = store.revision()
             snapshot = build_snapshot(
-                load_library(self.settings.replies_dir),
-                cache_dir=self.settings.data_dir / "cache",
+                store.load_library(), cache_dir=self.settings.data_dir / "cache"
             )
             self._snapshot = snapshot
+            self.revision = revision
         # Compile the rest off the request path; a request that comes first compiles its own.
         threading.Thread(target=snapshot.replies.warm, name="kefu-warm", daemon=True).start()
         return snapshot
+
+    def watch(self) -> None:
+        """Poll the store's revision; a change builds a new snapshot and swaps it in.
+
+        Every worker and every replica on the same database runs its own watcher, so a
+        saved change reaches all of them within `reload_interval` plus a rebuild.
+        """
+        if self._watcher is not None:
+            return
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.wait(self.settings.reload_interval):
+                try:
+                    if self.store is not None and self.store.revision() != self.revision:
+                        self.load()
+                except Exception:  # noqa: BLE001 - a failed reload keeps the old snapshot
+                    log.exception("reloading the library failed; still serving the old one")
+
+        self._watcher = threading.Thread(target=loop, name="kefu-watch", daemon=True)
+        self._watcher.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=30)
+            self._watcher = None
+        if self.store is not None:
+            self.store.close()
 
     def suggest(self, request: SuggestRequest) -> SuggestResult:
         return suggest(self.snapshot, request, self.options)

@@ -1,0 +1,1 @@
+"""Persistence: the library as versioned rows, SQLite by default, PostgreSQL by URL."""

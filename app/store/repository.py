@@ -1,0 +1,244 @@
+"""The library store: one code path for SQLite (the default) and PostgreSQL.
+
+Every write happens in one transaction that also moves `library_state.revision`, so a
+reader either sees the whole change or none of it, and every process sharing the
+database notices a new library by a changed revision.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.library import Category, Library, ShopFacts, Template, VariableCatalog
+from app.store.tables import (
+    CategoryRow,
+    DocumentRow,
+    DocumentVersionRow,
+    LibraryStateRow,
+    TemplateRow,
+    TemplateVersionRow,
+)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DOCUMENTS = ("shop", "variables", "out_of_scope")
+
+
+def _canonical(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine; SQLite gets WAL (readers never wait for the writer) and full fsync."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged save survives a crash
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    template_id: str
+    version: int
+    author: str
+    message: str
+    created_at: datetime
+    deleted: bool
+
+
+class LibraryStore:
+    """The library's rows, read and written as library models."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (idempotent)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One transaction: a change and the revision that announces it commit together."""
+        with self._sessions.begin() as session:
+            yield session
+
+    @staticmethod
+    def _bump(session: Session) -> None:
+        session.execute(
+            update(LibraryStateRow)
+            .where(LibraryStateRow.id == 1)
+            .values(revision=LibraryStateRow.revision + 1)
+        )
+
+    def revision(self) -> int:
+        with self._sessions() as session:
+            value = session.scalar(select(LibraryStateRow.revision).where(LibraryStateRow.id == 1))
+            return int(value or 0)
+
+    def is_empty(self) -> bool:
+        with self._sessions() as session:
+            return session.scalar(select(TemplateRow.id).limit(1)) is None
+
+    # ---- whole library ----------------------------------------------------------------
+
+    def import_library(self, library: Library, author: str, message: str = "import") -> int:
+        """Make the store hold `library`; changed templates get a new version. Returns
+        how many templates and documents changed. Templates absent from `library` are
+        left alone (an import adds and updates; it never deletes)."""
+        changed = 0
+        with self._write() as session:
+            for position, category in enumerate(library.categories.values()):
+                row = session.get(CategoryRow, category.id)
+                if row is None:
+                    row = CategoryRow(id=category.id)
+                    session.add(row)
+                row.title, row.description, row.position = (
+                    category.title,
+                    category.description,
+                    position,
+                )
+                for index, template in enumerate(category.templates):
+                    changed += self._put_template(session, template, index, author, message)
+            documents = {
+                "shop": library.shop.model_dump(mode="json"),
+                "variables": {k: v.model_dump(mode="json") for k, v in library.variables.items()},
+                "out_of_scope": library.out_of_scope,
+            }
+            for name, payload in documents.items():
+                changed += self._put_document(session, name, payload, author, message)
+            if changed:
+                self._bump(session)
+        return changed
+
+    def _put_template(
+        self, session: Session, template: Template, position: int, author: str, message: str
+    ) -> int:
+        document = _canonical(template.model_dump(mode="json"))
+        row = session.get(TemplateRow, template.id)
+        now = _now()
+        if row is not None and row.document == document and not row.deleted:
+            row.position = position
+            return 0
+        version = (row.version + 1) if row is not None else 1
+        if row is None:
+            row = TemplateRow(id=template.id)
+            session.add(row)
+        row.category, row.position, row.document = template.category, position, document
+        row.version, row.deleted, row.updated_at, row.updated_by = version, False, now, author
+        session.add(
+            TemplateVersionRow(
+                template_id=template.id,
+                version=version,
+                document=document,
+                deleted=False,
+                author=author,
+                message=message,
+                created_at=now,
+            )
+        )
+        return 1
+
+    def _put_document(
+        self, session: Session, name: str, payload: Any, author: str, message: str
+    ) -> int:
+        document = _canonical(payload)
+        row = session.get(DocumentRow, name)
+        if row is not None and row.document == document:
+            return 0
+        now = _now()
+        version = (row.version + 1) if row is not None else 1
+        if row is None:
+            row = DocumentRow(name=name)
+            session.add(row)
+        row.document, row.version, row.updated_at, row.updated_by = document, version, now, author
+        session.add(
+            DocumentVersionRow(
+                name=name,
+                version=version,
+                document=document,
+                author=author,
+                message=message,
+                created_at=now,
+            )
+        )
+        return 1
+
+    def load_library(self) -> Library:
+        """The current library: every category with its templates that are not deleted."""
+        with self._sessions() as session:
+            categories = session.scalars(select(CategoryRow).order_by(CategoryRow.position)).all()
+            rows = session.scalars(
+                select(TemplateRow)
+                .where(TemplateRow.deleted.is_(False))
+                .order_by(TemplateRow.category, TemplateRow.position, TemplateRow.id)
+            ).all()
+            documents = {
+                row.name: json.loads(row.document) for row in session.scalars(select(DocumentRow))
+            }
+        by_category: dict[str, list[Template]] = {}
+        for row in rows:
+            by_category.setdefault(row.category, []).append(
+                Template.model_validate_json(row.document)
+            )
+        return Library(
+            categories={
+                c.id: Category.model_validate(
+                    {
+                        "id": c.id,
+                        "title": c.title,
+                        "description": c.description,
+                        "templates": by_category[c.id],
+                    }
+                )
+                for c in categories
+                if by_category.get(c.id)
+            },
+            shop=ShopFacts.model_validate(documents["shop"]),
+            variables=VariableCatalog.model_validate(documents["variables"]).root,
+            out_of_scope=documents.get("out_of_scope", {}),
+        )
+
+    def history(self, template_id: str) -> list[VersionInfo]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(TemplateVersionRow)
+                .where(TemplateVersionRow.template_id == template_id)
+                .order_by(TemplateVersionRow.version)
+            ).all()
+        return [
+            VersionInfo(r.template_id, r.version, r.author, r.message, r.created_at, r.deleted)
+            for r in rows
+        ]

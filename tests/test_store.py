@@ -1,0 +1,114 @@
+"""The store, the same tests on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.library import Library, library_files, load_library
+from app.service import Kefu
+from app.store.repository import LibraryStore
+from tests.conftest import REPLIES
+from tests.stores import postgres_schema_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kefu.db'}"
+    else:
+        yield from postgres_schema_url()
+
+
+@pytest.fixture()
+def store(store_url: str) -> Iterator[LibraryStore]:
+    store = LibraryStore(store_url)
+    store.migrate()
+    yield store
+    store.close()
+
+
+def renamed(library: Library, template_id: str, title: str) -> Library:
+    categories = {}
+    for cid, category in library.categories.items():
+        templates = [
+            t.model_copy(update={"title": title}) if t.id == template_id else t
+            for t in category.templates
+        ]
+        categories[cid] = category.model_copy(update={"templates": templates})
+    return library.model_copy(update={"categories": categories})
+
+
+def test_import_then_load_gives_the_same_library(store: LibraryStore,
+                                                 shipped_library: Library) -> None:
+    assert store.is_empty()
+    store.import_library(shipped_library, author="test")
+    assert store.load_library() == shipped_library
+
+
+def test_migrating_twice_is_harmless(store: LibraryStore) -> None:
+    store.migrate()
+    assert store.revision() == 0
+
+
+def test_an_unchanged_import_writes_no_version(store: LibraryStore,
+                                               shipped_library: Library) -> None:
+    store.import_library(shipped_library, author="test")
+    revision = store.revision()
+    assert store.import_library(shipped_library, author="test") == 0
+    assert store.revision() == revision
+
+
+def test_a_change_is_a_new_version_with_who_and_why(store: LibraryStore,
+                                                    shipped_library: Library) -> None:
+    store.import_library(shipped_library, author="ana")
+    changed = renamed(shipped_library, "thanks.goodbye", "Goodbye, see you")
+    assert store.import_library(changed, author="ben", message="clearer title") == 1
+    history = store.history("thanks.goodbye")
+    assert [(v.version, v.author, v.message) for v in history] == [
+        (1, "ana", "import"), (2, "ben", "clearer title")]
+    assert store.load_library().template("thanks.goodbye").title == "Goodbye, see you"
+
+
+def test_export_import_export_is_byte_identical(store: LibraryStore, store_url: str,
+                                                shipped_library: Library,
+                                                tmp_path: Path) -> None:
+    store.import_library(shipped_library, author="test")
+    first = library_files(store.load_library())
+    folder = tmp_path / "exported"
+    folder.mkdir()
+    for name, text in first.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    again = LibraryStore(store_url.replace("kefu.db", "again.db")) if store_url.startswith(
+        "sqlite") else store
+    again.migrate()
+    again.import_library(load_library(folder), author="test")
+    assert library_files(again.load_library()) == first
+    if again is not store:
+        again.close()
+
+
+def test_a_saved_change_is_served_without_a_restart(store_url: str, tmp_path: Path,
+                                                  shipped_library: Library) -> None:
+    settings = Settings(data_dir=tmp_path / "data", replies_dir=REPLIES, database_url=store_url,
+                        reload_interval=0.2)
+    kefu = Kefu(settings)
+    kefu.load()
+    kefu.watch()
+    try:
+        before = kefu.snapshot.version
+        other = LibraryStore(store_url)  # another process's connection to the same database
+        other.import_library(renamed(shipped_library, "thanks.goodbye", "Bye!"), author="x")
+        other.close()
+        # Rebuilding the index takes seconds today (retraining the model): the one-second
+        # target of the library-management issue is not met yet.
+        deadline = time.monotonic() + 60
+        while kefu.snapshot.version == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert kefu.snapshot.templates["thanks.goodbye"].title == "Bye!"
+    finally:
+        kefu.close()
