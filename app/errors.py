@@ -57,3 +57,24 @@ class LibraryError(KefuError):
 
     status = 422
     code = "invalid_library"
+
+
+class PreconditionRequired(KefuError):
+    """A change without `If-Match`: kefu will not guess which version it was based on."""
+
+    status = 428
+    code = "precondition_required"
+
+
+class VersionConflict(KefuError):
+    """`If-Match` names a version that is no longer the current one."""
+
+    status = 412
+    code = "version_conflict"
+
+
+class AlreadyExists(KefuError):
+    """Something with that id exists already."""
+
+    status = 409
+    code = "already_exists"

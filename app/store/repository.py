@@ -242,3 +242,161 @@ class LibraryStore:
             VersionInfo(r.template_id, r.version, r.author, r.message, r.created_at, r.deleted)
             for r in rows
         ]
+
+
+class Conflict(Exception):
+    """The caller's version is not the current one: someone else saved first."""
+
+    def __init__(self, current: int | None) -> None:
+        super().__init__(f"current version is {current}")
+        self.current = current
+
+
+@dataclass(frozen=True)
+class StoredTemplate:
+    template: Template
+    version: int
+    deleted: bool
+    updated_at: datetime
+    updated_by: str
+
+
+def _stored(row: TemplateRow) -> StoredTemplate:
+    return StoredTemplate(
+        Template.model_validate_json(row.document),
+        row.version,
+        row.deleted,
+        row.updated_at,
+        row.updated_by,
+    )
+
+
+class TemplateEditor:
+    """Compare-and-set edits of single templates: a stale version never overwrites."""
+
+    def __init__(self, store: LibraryStore) -> None:
+        self.store = store
+
+    def get(self, template_id: str) -> StoredTemplate | None:
+        with self.store._sessions() as session:
+            row = session.get(TemplateRow, template_id)
+            return _stored(row) if row is not None else None
+
+    def list(self) -> list[StoredTemplate]:
+        with self.store._sessions() as session:
+            rows = session.scalars(
+                select(TemplateRow).order_by(TemplateRow.category, TemplateRow.position)
+            ).all()
+            return [_stored(r) for r in rows]
+
+    def _record(self, session: Session, row: TemplateRow, author: str, message: str) -> None:
+        session.add(
+            TemplateVersionRow(
+                template_id=row.id,
+                version=row.version,
+                document=row.document,
+                deleted=row.deleted,
+                author=author,
+                message=message,
+                created_at=row.updated_at,
+            )
+        )
+        LibraryStore._bump(session)
+
+    def create(self, template: Template, author: str, message: str) -> StoredTemplate:
+        with self.store._write() as session:
+            if session.get(CategoryRow, template.category) is None:
+                raise KeyError(template.category)
+            if session.get(TemplateRow, template.id) is not None:
+                raise Conflict(session.get(TemplateRow, template.id).version)  # type: ignore[union-attr]
+            last = session.scalar(
+                select(TemplateRow.position)
+                .where(TemplateRow.category == template.category)
+                .order_by(TemplateRow.position.desc())
+                .limit(1)
+            )
+            row = TemplateRow(
+                id=template.id,
+                category=template.category,
+                position=(last + 1) if last is not None else 0,
+                document=_canonical(template.model_dump(mode="json")),
+                version=1,
+                deleted=False,
+                updated_at=_now(),
+                updated_by=author,
+            )
+            session.add(row)
+            session.flush()
+            self._record(session, row, author, message)
+            return _stored(row)
+
+    def _change(
+        self,
+        template_id: str,
+        expected: int,
+        author: str,
+        message: str,
+        document: str | None = None,
+        deleted: bool | None = None,
+    ) -> StoredTemplate:
+        with self.store._write() as session:
+            row = session.get(TemplateRow, template_id)
+            if row is None:
+                raise KeyError(template_id)
+            if row.version != expected:
+                raise Conflict(row.version)
+            values: dict[str, Any] = {
+                "version": expected + 1,
+                "updated_at": _now(),
+                "updated_by": author,
+            }
+            if document is not None:
+                values["document"] = document
+            if deleted is not None:
+                values["deleted"] = deleted
+            # Compare-and-set in the UPDATE itself: of two writers that both read version
+            # N, exactly one moves it to N + 1; the other changes no row and gets a conflict.
+            result = session.execute(
+                update(TemplateRow)
+                .where(TemplateRow.id == template_id, TemplateRow.version == expected)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise Conflict(None)  # leaving the block rolls the transaction back
+            session.expire(row)
+            row = session.get(TemplateRow, template_id)
+            assert row is not None
+            self._record(session, row, author, message)
+            return _stored(row)
+
+    def update(
+        self, template: Template, expected: int, author: str, message: str
+    ) -> StoredTemplate:
+        document = _canonical(template.model_dump(mode="json"))
+        return self._change(template.id, expected, author, message, document=document)
+
+    def delete(self, template_id: str, expected: int, author: str, message: str) -> StoredTemplate:
+        return self._change(template_id, expected, author, message, deleted=True)
+
+    def restore(self, template_id: str, expected: int, author: str, message: str) -> StoredTemplate:
+        return self._change(template_id, expected, author, message, deleted=False)
+
+    def version(self, template_id: str, version: int) -> Template | None:
+        with self.store._sessions() as session:
+            row = session.get(TemplateVersionRow, (template_id, version))
+            return Template.model_validate_json(row.document) if row is not None else None
+
+    def rollback(
+        self, template_id: str, to_version: int, expected: int, author: str
+    ) -> StoredTemplate:
+        old = self.version(template_id, to_version)
+        if old is None:
+            raise KeyError(f"{template_id} v{to_version}")
+        return self._change(
+            template_id,
+            expected,
+            author,
+            f"rollback to version {to_version}",
+            document=_canonical(old.model_dump(mode="json")),
+        )
