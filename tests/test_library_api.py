@@ -145,3 +145,27 @@ def test_creating_an_existing_id_is_409(api: Client) -> None:
     body, _ = current(api)
     response = api.post("/v1/library/templates", json=body["template"])
     assert response.status_code == 409
+
+
+def test_preview_renders_a_draft_in_every_locale_and_tone_without_saving(api: Client) -> None:
+    body, _ = current(api, "shipping_delay.not_shipped")
+    draft = {**body["template"]}
+    draft["replies"] = {**draft["replies"],
+                        "en": {**draft["replies"]["en"], "formal": "Order {{ order_id }} ships soon."}}
+    items = api.post("/v1/library/preview",
+                     json={"template": draft, "locales": ["en", "de"],
+                           "variables": {"order_id": "Z9"}}).json()
+    assert {(i["locale"], i["tone"]) for i in items} == {
+        (loc, tone) for loc in ("en", "de") for tone in ("friendly", "formal", "empathetic")}
+    formal = next(i for i in items if i["locale"] == "en" and i["tone"] == "formal")
+    assert formal["text"] == "Order Z9 ships soon."
+    assert current(api, "shipping_delay.not_shipped")[0]["version"] == body["version"]
+
+
+def test_preview_names_the_problem_of_a_broken_reply(api: Client) -> None:
+    body, _ = current(api)
+    draft = {**body["template"], "replies": {"en": {"friendly": "Bye {{ nope }}",
+                                                    "formal": "Bye", "empathetic": "Bye"}}}
+    items = api.post("/v1/library/preview", json={"template": draft}).json()
+    broken = next(i for i in items if i["tone"] == "friendly")
+    assert broken["text"] is None and "nope" in broken["problem"]

@@ -13,12 +13,22 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from jinja2 import TemplateError
 from pydantic import BaseModel, Field
 
 from app.api.deps import KefuDep
 from app.compiled import template_problems
 from app.errors import AlreadyExists, InvalidInput, NotFound, PreconditionRequired, VersionConflict
-from app.library import Template
+from app.library import Template, Tone
+from app.rendering import (
+    CompileError,
+    RenderContext,
+    coerce_value,
+    make_environment,
+    render,
+    shop_view,
+    validate_source,
+)
 from app.service import Kefu
 from app.store.repository import Conflict, StoredTemplate, TemplateEditor
 
@@ -301,3 +311,72 @@ def rollback_template(
         return _out(editor.rollback(template_id, body.version, expected, author), response)
     except Conflict as exc:
         raise _conflict(editor, template_id, exc) from exc
+
+
+class PreviewBody(BaseModel):
+    template: Template = Field(description="A saved template's document, or a draft.")
+    locales: list[str] | None = Field(None, description="Default: every locale it has.")
+    tones: list[Tone] | None = Field(None, description="Default: every tone.")
+    variables: dict[str, str | int | float] | None = Field(
+        None, description="Values to render with; default: the catalog's sample values."
+    )
+
+
+class PreviewItem(BaseModel):
+    locale: str
+    tone: Tone
+    text: str | None
+    missing_variables: list[str]
+    problem: str | None
+
+
+@router.post("/preview", response_model=list[PreviewItem])
+def preview(body: PreviewBody, kefu: KefuDep) -> list[PreviewItem]:
+    """Render a template in chosen (or all) locales × tones, as a buyer would read it."""
+    library = kefu.snapshot.library
+    template = body.template
+    declared = {name: library.variables.get(name) for name in template.variables}
+    given = body.variables or {}
+    try:
+        values = {
+            name: coerce_value(definition, given[name])
+            if name in given
+            else coerce_value(definition, definition.sample)
+            for name, definition in declared.items()
+            if definition is not None
+        }
+    except ValueError as exc:
+        raise InvalidInput(f"variables: {exc}") from exc
+    env = make_environment()
+    items = []
+    for locale, by_tone in template.replies.items():
+        if body.locales and locale not in body.locales:
+            continue
+        for tone, source in by_tone.items():
+            if body.tones and tone not in body.tones:
+                continue
+            try:
+                validate_source(env, source, set(template.variables))
+                ctx = RenderContext(
+                    locale=locale,
+                    currency=library.shop.currency,
+                    shop=shop_view(library.shop, locale),
+                    values=values,
+                )
+                rendered = render(env.from_string(source), ctx, declared)
+                items.append(
+                    PreviewItem(
+                        locale=locale,
+                        tone=tone,
+                        text=rendered.text,
+                        missing_variables=list(rendered.missing),
+                        problem=None,
+                    )
+                )
+            except (CompileError, TemplateError, ValueError, ArithmeticError) as exc:
+                items.append(
+                    PreviewItem(
+                        locale=locale, tone=tone, text=None, missing_variables=[], problem=str(exc)
+                    )
+                )
+    return items
