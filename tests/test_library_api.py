@@ -150,8 +150,8 @@ def test_creating_an_existing_id_is_409(api: Client) -> None:
 def test_preview_renders_a_draft_in_every_locale_and_tone_without_saving(api: Client) -> None:
     body, _ = current(api, "shipping_delay.not_shipped")
     draft = {**body["template"]}
-    draft["replies"] = {**draft["replies"],
-                        "en": {**draft["replies"]["en"], "formal": "Order {{ order_id }} ships soon."}}
+    english = {**draft["replies"]["en"], "formal": "Order {{ order_id }} ships soon."}
+    draft["replies"] = {**draft["replies"], "en": english}
     items = api.post("/v1/library/preview",
                      json={"template": draft, "locales": ["en", "de"],
                            "variables": {"order_id": "Z9"}}).json()
