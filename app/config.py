@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         None,
         description="SQLAlchemy URL of the store; default: SQLite file data_dir/kefu.db.",
     )
+    unmatched_retention_days: int = Field(
+        30, ge=0, le=3650, description="Days the text of unmatched messages is kept; counts stay."
+    )
     reload_interval: float = Field(
         0.5, gt=0, le=60, description="Seconds between checks for a newer library in the store."
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from app.compiled import validate_replies
 from app.config import Settings, database_url
 from app.language import warm_up
 from app.library import load_library
+from app.store.activity import ActivityLog
 from app.store.repository import LibraryStore
 from app.suggest import (
     Options,
@@ -29,6 +31,8 @@ class Kefu:
         self.settings = settings
         self._snapshot: Snapshot | None = None
         self.store: LibraryStore | None = None
+        self.activity: ActivityLog | None = None
+        self._last_purge = 0.0
         self.revision = -1
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
@@ -58,6 +62,7 @@ class Kefu:
             validate_replies(library)
             store.import_library(library, author="kefu", message="first start: shipped library")
         self.store = store
+        self.activity = ActivityLog(store)
         return store
 
     def load(self) -> Snapshot:
@@ -90,6 +95,7 @@ class Kefu:
                 try:
                     if self.store is not None and self.store.revision() != self.revision:
                         self.load()
+                    self._housekeeping()
                 except Exception:  # noqa: BLE001 - a failed reload keeps the old snapshot
                     log.exception("reloading the library failed; still serving the old one")
 
@@ -101,8 +107,28 @@ class Kefu:
         if self._watcher is not None:
             self._watcher.join(timeout=30)
             self._watcher = None
+        if self.activity is not None:
+            try:
+                self.activity.flush()
+            except Exception:  # noqa: BLE001 - shutting down: log, do not hang
+                log.exception("could not write the last counts")
         if self.store is not None:
             self.store.close()
 
     def suggest(self, request: SuggestRequest) -> SuggestResult:
-        return suggest(self.snapshot, request, self.options)
+        result = suggest(self.snapshot, request, self.options)
+        if self.activity is not None:
+            language = result.language.code
+            for s in result.suggestions:
+                self.activity.served(s.template_id, s.category, s.locale, s.tone.value, language)
+            if result.no_match is not None:
+                self.activity.unmatched(request.message, language)
+        return result
+
+    def _housekeeping(self) -> None:
+        if self.activity is None:
+            return
+        self.activity.flush()
+        if time.monotonic() - self._last_purge > 3600:
+            self.activity.purge(self.settings.unmatched_retention_days)
+            self._last_purge = time.monotonic()

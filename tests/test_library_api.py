@@ -169,3 +169,39 @@ def test_preview_names_the_problem_of_a_broken_reply(api: Client) -> None:
     items = api.post("/v1/library/preview", json={"template": draft}).json()
     broken = next(i for i in items if i["tone"] == "friendly")
     assert broken["text"] is None and "nope" in broken["problem"]
+
+
+def test_served_suggestions_feedback_and_unmatched_show_in_insights(api: Client) -> None:
+    api.suggest("when will you ship my order?")
+    api.post("/v1/feedback", json={"template_id": "shipping_delay.not_shipped",
+                                   "action": "dismissed", "locale": "en", "tone": "friendly"})
+    for text in ("do you sell gift cards for the cinema", "do u sell cinema gift cards",
+                 "what is the capital of peru"):
+        sent = api.post("/v1/unmatched", json={"message": text, "language": "en"})
+        assert sent.status_code == 202
+    data = api.get("/v1/insights").json()
+    assert any(r["category"] == "shipping_delay" for r in data["volume"])
+    rate = next(f for f in data["feedback"] if f["template_id"] == "shipping_delay.not_shipped")
+    assert rate["dismissed"] == 1 and rate["dismiss_rate"] > 0
+    groups = api.get("/v1/library/unmatched").json()
+    assert groups[0]["count"] == 2 and "gift card" in groups[0]["example"]
+
+
+def test_feedback_for_an_unknown_template_is_404(api: Client) -> None:
+    response = api.post("/v1/feedback", json={"template_id": "x.y", "action": "used"})
+    assert response.status_code == 404
+
+
+def test_an_unmatched_message_becomes_a_trigger(api: Client) -> None:
+    api.post("/v1/unmatched", json={"message": "can i pick it up at your warehouse",
+                                    "language": "en"})
+    group = next(g for g in api.get("/v1/library/unmatched").json()
+                 if "warehouse" in g["example"])
+    body, etag = current(api, "shipping_delay.courier_choice")
+    response = api.post(f"/v1/library/unmatched/{group['ids'][0]}/add-trigger",
+                        json={"template_id": "shipping_delay.courier_choice"},
+                        headers={"If-Match": etag})
+    assert response.status_code == 200, response.text
+    examples = response.json()["template"]["triggers"]["en"]["examples"]
+    assert "can i pick it up at your warehouse" in examples
+    assert response.json()["version"] == body["version"] + 1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -82,3 +82,41 @@ class LibraryStateRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer)
+
+
+class SuggestionCountRow(Base):
+    """Suggestions served per day, template, locale, tone and buyer language."""
+
+    __tablename__ = "suggestion_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(129), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(35), primary_key=True)
+    tone: Mapped[str] = mapped_column(String(16), primary_key=True)
+    language: Mapped[str] = mapped_column(String(35), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class FeedbackRow(Base):
+    """What an agent or widget did with a suggestion: used, edited or dismissed."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    template_id: Mapped[str] = mapped_column(String(129), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    tone: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UnmatchedRow(Base):
+    """A message that got no good match (the text goes when retention ends)."""
+
+    __tablename__ = "unmatched"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    language: Mapped[str] = mapped_column(String(35))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
