@@ -59,59 +59,15 @@ _SCRIPT_LANGUAGE = {
 }
 # Scripts shared by several languages: the detector chooses among these.
 _SCRIPT_CANDIDATES: dict[str, tuple[str, ...]] = {
-    "Latin": (
-        "en",
-        "es",
-        "fr",
-        "de",
-        "pt",
-        "it",
-        "nl",
-        "pl",
-        "tr",
-        "vi",
-        "id",
-        "ms",
-        "tl",
-        "sv",
-        "da",
-        "no",
-        "fi",
-        "cs",
-        "sk",
-        "ro",
-        "hu",
-        "hr",
-        "ca",
-        "sw",
-        "af",
+    "Latin": tuple(
+        "en es fr de pt it nl pl tr vi id ms tl sv da no fi cs sk ro hu hr ca sw af".split()
     ),
     "Cyrillic": ("ru", "uk", "bg", "sr", "be", "kk"),
     "Arabic": ("ar", "fa", "ur"),
     "Devanagari": ("hi", "mr", "ne"),
 }
 # The languages the shipped library speaks, and how much more likely a shop hears them.
-SUPPORTED = frozenset(
-    {
-        "en",
-        "es",
-        "fr",
-        "de",
-        "pt",
-        "it",
-        "nl",
-        "pl",
-        "tr",
-        "vi",
-        "id",
-        "ru",
-        "ar",
-        "zh",
-        "ja",
-        "ko",
-        "th",
-    }
-)
+SUPPORTED = frozenset("en es fr de pt it nl pl tr vi id ru ar zh ja ko th".split())
 PRIOR = 4.0
 # Below this many letters, a detector's guess on Latin text is a coin toss.
 SHORT_LETTERS = 12

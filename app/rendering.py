@@ -103,18 +103,26 @@ def percent(ctx: Context, value: Any) -> str:
     return format_percent(parsed / 100, locale=_locale(ctx))
 
 
-@pass_context
-def date_filter(ctx: Context, value: Any, fmt: str = "medium") -> str:
-    if isinstance(value, Placeholder):
-        return str(value)
+def _as_date(value: Any) -> date | None:
+    """A date, or an ISO date string read as one; anything else is None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            return date.fromisoformat(value[:10])
         except ValueError:
-            return str(value)
-    if isinstance(value, datetime | date):
-        return str(format_date(value, format=fmt, locale=_locale(ctx)))
-    return str(value)
+            return None
+    return None
+
+
+@pass_context
+def date_filter(ctx: Context, value: Any, fmt: str = "medium") -> str:
+    day = _as_date(value)
+    if day is None:
+        return str(value)  # a placeholder prints itself (and is reported missing)
+    return str(format_date(day, format=fmt, locale=_locale(ctx)))
 
 
 @pass_context
@@ -138,17 +146,11 @@ def days(ctx: Context, value: Any) -> str:
 @pass_context
 def until(ctx: Context, value: Any) -> str:
     """A delivery date as time from today: "in 3 days", "через 3 дня", "3日後"."""
-    if isinstance(value, Placeholder):
-        return str(value)
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return str(value)
-    if not isinstance(value, date):
+    day = _as_date(value)
+    if day is None:
         return str(value)
     today = ctx.get("_today") or date.today()
-    delta = (value if not isinstance(value, datetime) else value.date()) - today
+    delta = day - today
     return str(
         format_timedelta(
             delta, granularity="day", threshold=2.0, add_direction=True, locale=_locale(ctx)

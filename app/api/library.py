@@ -211,6 +211,26 @@ def update_template(
         raise _conflict(editor, template_id, exc) from exc
 
 
+def _set_deleted(
+    kefu: Kefu,
+    template_id: str,
+    deleted: bool,
+    if_match: str | None,
+    author: str,
+    response: Response,
+) -> TemplateOut:
+    expected = _expected(if_match)
+    editor = _editor(kefu)
+    change = editor.delete if deleted else editor.restore
+    try:
+        stored = change(template_id, expected, author, "deleted" if deleted else "restored")
+    except KeyError as exc:
+        raise NotFound(f"no template {template_id!r}") from exc
+    except Conflict as exc:
+        raise _conflict(editor, template_id, exc) from exc
+    return _out(stored, response)
+
+
 @router.delete("/templates/{template_id}", response_model=TemplateOut)
 def delete_template(
     template_id: str,
@@ -220,14 +240,7 @@ def delete_template(
     author: Author = "api",
 ) -> TemplateOut:
     """Soft delete: the template stops being suggested and can be restored."""
-    expected = _expected(if_match)
-    editor = _editor(kefu)
-    try:
-        return _out(editor.delete(template_id, expected, author, "deleted"), response)
-    except KeyError as exc:
-        raise NotFound(f"no template {template_id!r}") from exc
-    except Conflict as exc:
-        raise _conflict(editor, template_id, exc) from exc
+    return _set_deleted(kefu, template_id, True, if_match, author, response)
 
 
 @router.post("/templates/{template_id}/restore", response_model=TemplateOut)
@@ -238,14 +251,7 @@ def restore_template(
     if_match: IfMatch = None,
     author: Author = "api",
 ) -> TemplateOut:
-    expected = _expected(if_match)
-    editor = _editor(kefu)
-    try:
-        return _out(editor.restore(template_id, expected, author, "restored"), response)
-    except KeyError as exc:
-        raise NotFound(f"no template {template_id!r}") from exc
-    except Conflict as exc:
-        raise _conflict(editor, template_id, exc) from exc
+    return _set_deleted(kefu, template_id, False, if_match, author, response)
 
 
 @router.get("/templates/{template_id}/history", response_model=list[HistoryEntry])
