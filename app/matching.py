@@ -42,6 +42,7 @@ MAX_KEYWORD_WORDS = 4
 MAX_KEYWORD_CHARS = 12  # Thai vowel and tone marks count as characters
 OUT_OF_SCOPE = "_out_of_scope"  # the model's "none of the above" class
 RESCORE = 6  # templates explained and re-scored with rapidfuzz
+OTHER_CATEGORIES = 3  # best templates of further categories, as alternatives
 MAX_DF = 0.02
 MAX_POSTINGS = 400  # per feature, for similarity; the linear model sees every feature
 
@@ -361,12 +362,14 @@ class MatchIndex:
         # And the best of every other category with evidence: an alternative of another
         # kind is worth more to an agent than a third variant of the same one.
         covered = {self._category_of_template[t] for t in leaders}
+        extra = 0
         for t in np.argsort(-rough).tolist():
-            if rough[t] <= 0:
+            if rough[t] <= 0 or extra >= OTHER_CATEGORIES:
                 break
             if self._category_of_template[t] not in covered:
                 leaders.append(t)
                 covered.add(self._category_of_template[t])
+                extra += 1
         matches = [
             self._explain(
                 int(t),
