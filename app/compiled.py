@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,9 +50,12 @@ class CompiledReplies:
             self._cache[key] = compiled
         return compiled
 
-    def warm(self) -> None:
-        """Compile every text now (called off the request path after a swap)."""
+    def warm(self, superseded: Callable[[], bool] = lambda: False) -> None:
+        """Compile every text now (called off the request path after a swap); stop early
+        once a newer library has replaced this one."""
         for key in self.sources:
+            if superseded():
+                return
             try:
                 self.get(key)
             except TemplateError:
@@ -64,15 +68,26 @@ def library_version(library: Library) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
-def reply_sources(library: Library) -> CompiledReplies:
+def reply_sources(library: Library, previous: CompiledReplies | None = None) -> CompiledReplies:
+    """The library's reply texts; those unchanged since `previous` keep their compiled form,
+    so an edit recompiles only what it changed."""
     sources = {
         (template.id, locale, tone): source
         for template in library.templates()
         for locale, by_tone in template.replies.items()
         for tone, source in by_tone.items()
     }
+    if previous is None:
+        return CompiledReplies(
+            env=make_environment(), sources=sources, version=library_version(library)
+        )
+    kept = {
+        key: compiled
+        for key, compiled in previous._cache.items()
+        if sources.get(key) == previous.sources.get(key)
+    }
     return CompiledReplies(
-        env=make_environment(), sources=sources, version=library_version(library)
+        env=previous.env, sources=sources, version=library_version(library), _cache=kept
     )
 
 

@@ -183,6 +183,8 @@ class _Postings:
 class MatchIndex:
     """An immutable index over a library's triggers, built once per library version."""
 
+    key: str = ""  # what it was built from (`index_key`), set by `load_or_build_index`
+
     def __init__(self, sources: Sequence[TriggerSource], negatives: Sequence[str] = ()) -> None:
         """Index `sources`; `negatives` are out-of-scope messages the model learns to refuse."""
         examples = sorted((s for s in sources if not s.keyword), key=lambda s: s.template_id)
@@ -473,24 +475,34 @@ def index_key(sources: Sequence[TriggerSource], negatives: Sequence[str]) -> str
 
 
 def load_or_build_index(
-    sources: Sequence[TriggerSource], negatives: Sequence[str], cache_dir: Path | None
+    sources: Sequence[TriggerSource],
+    negatives: Sequence[str],
+    cache_dir: Path | None,
+    current: MatchIndex | None = None,
 ) -> MatchIndex:
     """Build the index, or load the one built earlier for exactly these triggers.
 
     The cache lives in the service's own data folder and is written atomically; a file
     that cannot be read is rebuilt, never trusted half-way.
     """
+    key = index_key(sources, negatives)
+    if current is not None and getattr(current, "key", None) == key:
+        return current  # only reply texts changed: the index in memory is still right
     if cache_dir is None:
-        return MatchIndex(sources, negatives)
-    path = cache_dir / f"index-{index_key(sources, negatives)}.pickle"
+        index = MatchIndex(sources, negatives)
+        index.key = key
+        return index
+    path = cache_dir / f"index-{key}.pickle"
     try:
         with path.open("rb") as handle:
             index = pickle.load(handle)  # our own file, written below
         if isinstance(index, MatchIndex):
+            index.key = key
             return index
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         pass
     index = MatchIndex(sources, negatives)
+    index.key = key
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False, suffix=".tmp") as out:

@@ -35,6 +35,7 @@ class Kefu:
         self._last_purge = 0.0
         self.revision = -1
         self._watcher: threading.Thread | None = None
+        self._warm: threading.Thread | None = None
         self._stop = threading.Event()
         self.options = Options(
             min_confidence=settings.min_confidence, fallbacks=settings.locale_fallbacks
@@ -72,13 +73,27 @@ class Kefu:
             store = self.store if self.store is not None else self.open_store()
             revision = store.revision()
             snapshot = build_snapshot(
-                store.load_library(), cache_dir=self.settings.data_dir / "cache"
+                store.load_library(),
+                cache_dir=self.settings.data_dir / "cache",
+                previous=self._snapshot,
             )
             self._snapshot = snapshot
             self.revision = revision
         # Compile the rest off the request path; a request that comes first compiles its own.
-        threading.Thread(target=snapshot.replies.warm, name="kefu-warm", daemon=True).start()
+        self._warm = threading.Thread(
+            target=snapshot.replies.warm,
+            args=(lambda: self._snapshot is not snapshot,),
+            name="kefu-warm",
+            daemon=True,
+        )
+        self._warm.start()
         return snapshot
+
+    def warmed(self, timeout: float | None = None) -> bool:
+        """Wait until every reply text of the current library is compiled."""
+        if self._warm is not None:
+            self._warm.join(timeout)
+        return self._warm is None or not self._warm.is_alive()
 
     def watch(self) -> None:
         """Poll the store's revision; a change builds a new snapshot and swaps it in.

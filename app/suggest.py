@@ -152,13 +152,15 @@ class Snapshot:
         return self.library.shop
 
 
-def build_snapshot(library: Library, cache_dir: Path | None = None) -> Snapshot:
+def build_snapshot(
+    library: Library, cache_dir: Path | None = None, previous: Snapshot | None = None
+) -> Snapshot:
     """Index a library for serving; reply texts compile on first use (see `warm`).
 
     With `cache_dir`, the trigger index (the costly part: features and the trained
     model) is kept on disk by content, so a restart on an unchanged library loads it.
     """
-    replies = reply_sources(library)
+    replies = reply_sources(library, previous.replies if previous is not None else None)
     sources: list[TriggerSource] = []
     for template in library.templates():
         for language, triggers in template.triggers.items():
@@ -174,7 +176,10 @@ def build_snapshot(library: Library, cache_dir: Path | None = None) -> Snapshot:
         library=library,
         replies=replies,
         index=load_or_build_index(
-            sources, [m for msgs in library.out_of_scope.values() for m in msgs], cache_dir
+            sources,
+            [m for msgs in library.out_of_scope.values() for m in msgs],
+            cache_dir,
+            previous.index if previous is not None else None,
         ),
         templates={t.id: t for t in library.templates()},
         busy_templates={k: tuple(v) for k, v in busy.items()},

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.library import Library, library_files, load_library
+from app.library import Library, Tone, library_files, load_library
 from app.service import Kefu
-from app.store.repository import LibraryStore
+from app.store.repository import LibraryStore, TemplateEditor
 from tests.conftest import REPLIES
 from tests.stores import postgres_schema_url
 
@@ -111,4 +111,30 @@ def test_a_saved_change_is_served_without_a_restart(store_url: str, tmp_path: Pa
             time.sleep(0.05)
         assert kefu.snapshot.templates["thanks.goodbye"].title == "Bye!"
     finally:
+        kefu.close()
+
+
+def test_an_edited_reply_is_served_within_a_second(store_url: str, tmp_path: Path) -> None:
+    # Reply texts need no retraining: only the edited text is recompiled.
+    settings = Settings(data_dir=tmp_path / "data", replies_dir=REPLIES, database_url=store_url,
+                        reload_interval=0.1)
+    kefu = Kefu(settings)
+    kefu.load()
+    assert kefu.warmed(timeout=60)  # a running service: every reply already compiled
+    kefu.watch()
+    editor = TemplateEditor(LibraryStore(store_url))
+    try:
+        stored = editor.get("thanks.goodbye")
+        assert stored is not None
+        replies = {**stored.template.replies}
+        replies["en"] = {**replies["en"], Tone.friendly: "See you soon, take care!"}
+        start = time.monotonic()
+        editor.update(stored.template.model_copy(update={"replies": replies}), stored.version,
+                      "ana", "warmer goodbye")
+        key = ("thanks.goodbye", "en", Tone.friendly)
+        while kefu.snapshot.replies.sources[key] != "See you soon, take care!":
+            assert time.monotonic() - start < 1.0, "the edit was not served within a second"
+            time.sleep(0.02)
+    finally:
+        editor.store.close()
         kefu.close()
