@@ -118,3 +118,73 @@ def test_real_server_refuses_bad_input_with_the_error_shape(server: str) -> None
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_body"
+
+
+def start_server(
+    data: Path, log_path: Path, extra_env: dict[str, str]
+) -> tuple[str, subprocess.Popen[bytes]]:
+    port = free_port()
+    env = {**os.environ, "KEFU_DATA_DIR": str(data), **extra_env}
+    kefu = Path(sys.executable).with_name("kefu")
+    command = [str(kefu)] if kefu.exists() else [sys.executable, "-m", "app.cli"]
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up(url, process)
+    return url, process
+
+
+def test_an_edit_through_one_server_is_served_by_another_within_a_second(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "shared"
+    env = {"KEFU_RELOAD_INTERVAL": "0.2"}
+    processes = []
+    try:
+        first, p1 = start_server(data, tmp_path / "one.log", env)
+        processes.append(p1)
+        second, p2 = start_server(data, tmp_path / "two.log", env)  # same database
+        processes.append(p2)
+        time.sleep(5)  # both finish compiling their replies, as a running service has
+        ask = {
+            "message": "bye bye, see you",
+            "locale": "en",
+            "tone": "friendly",
+            "context": {"now": OPEN_HOURS},
+        }
+        with httpx.Client(timeout=10) as http:
+            stored = http.get(f"{first}/v1/library/templates/thanks.goodbye")
+            document = stored.json()["template"]
+            document["replies"]["en"]["friendly"] = "Bye for now, come back soon!"
+            saved = http.put(
+                f"{first}/v1/library/templates/thanks.goodbye",
+                json=document,
+                headers={"If-Match": stored.headers["ETag"], "X-Kefu-User": "ana"},
+            )
+            assert saved.status_code == 200, saved.text
+            start = time.monotonic()
+            seen: set[str] = set()
+            while seen != {first, second}:
+                assert time.monotonic() - start < 1.0, f"only {seen} served the edit in time"
+                for url in (first, second):
+                    texts = [
+                        s["text"]
+                        for s in http.post(f"{url}/v1/suggest", json=ask).json()["suggestions"]
+                    ]
+                    if "Bye for now, come back soon!" in texts:
+                        seen.add(url)
+    finally:
+        for process in processes:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
