@@ -40,43 +40,12 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 1
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
     data = tmp_path_factory.mktemp("data")
-    env = {**os.environ, "KEFU_DATA_DIR": str(data)}
-    kefu = Path(sys.executable).with_name("kefu")
-    command = [str(kefu)] if kefu.exists() else [sys.executable, "-m", "app.cli"]
-    log_path = data / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                *command,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            try:
-                wait_until_up(url, process)
-            except (RuntimeError, TimeoutError) as exc:
-                raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')}") from exc
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    url, process = start_server(data, data / "server.log", {})
+    try:
+        yield url
+    finally:
+        stop(process)
 
 
 def test_real_server_answers_the_done_when_messages(server: str) -> None:
@@ -137,8 +106,21 @@ def start_server(
     )
     log.close()
     url = f"http://127.0.0.1:{port}"
-    wait_until_up(url, process)
+    try:
+        wait_until_up(url, process)
+    except (RuntimeError, TimeoutError) as exc:
+        stop(process)
+        raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')}") from exc
     return url, process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def test_an_edit_through_one_server_is_served_by_another_within_a_second(
@@ -182,9 +164,4 @@ def test_an_edit_through_one_server_is_served_by_another_within_a_second(
                         seen.add(url)
     finally:
         for process in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
