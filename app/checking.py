@@ -9,7 +9,7 @@ from jinja2 import TemplateSyntaxError
 
 from app.compiled import validate_replies
 from app.errors import LibraryError
-from app.library import Category, Library, Tone, load_library
+from app.library import Category, Library, Tone, Triggers, load_library
 from app.rendering import SHOP, make_environment, used_names
 
 MIN_EXAMPLES = 8
@@ -37,20 +37,13 @@ def _gaps(library: Library, locales: list[str], min_examples: int) -> list[str]:
             if missing:
                 problems.append(f"{template.id}: {locale} lacks tone(s) {', '.join(missing)}")
             if template.busy is None:
-                examples = len(template.triggers.get(locale, _EMPTY).examples)
+                examples = len(template.triggers.get(locale, Triggers()).examples)
                 if examples < min_examples:
                     problems.append(
                         f"{template.id}: {locale} has {examples} trigger examples"
                         f" (at least {min_examples} wanted)"
                     )
     return problems
-
-
-class _Empty:
-    examples: list[str] = []
-
-
-_EMPTY = _Empty()
 
 
 def _inconsistent_variables(library: Library) -> list[str]:

@@ -84,10 +84,6 @@ class Match:
     trigger_languages: tuple[str, ...] = ()  # every language whose triggers say the same
 
 
-def _is_unspaced_token(token: str) -> bool:
-    return has_unspaced(token)
-
-
 def features(norm: Normalized) -> dict[str, float]:
     """Sub-linear term frequencies of a message's features.
 
@@ -103,7 +99,7 @@ def features(norm: Normalized) -> dict[str, float]:
     for emoji in norm.emoji:
         counts["e:" + emoji] += 1
     for token in norm.match_text.split():
-        if _is_unspaced_token(token):
+        if has_unspaced(token):
             for i, char in enumerate(token):
                 counts["c:" + char] += 1
                 if i + 1 < len(token):
@@ -120,7 +116,7 @@ def _size(match_text: str) -> int:
     """Words for spaced text, characters / 2 for unspaced: how much an example says."""
     size = 0.0
     for token in match_text.split():
-        size += len(token) / 2 if _is_unspaced_token(token) else 1
+        size += len(token) / 2 if has_unspaced(token) else 1
     return max(1, round(size))
 
 
@@ -131,7 +127,7 @@ def _query_phrases(match_text: str) -> Iterable[str]:
         for j in range(i + 1, min(i + MAX_KEYWORD_WORDS, len(words)) + 1):
             yield " ".join(words[i:j])
         word = words[i]
-        if _is_unspaced_token(word):
+        if has_unspaced(word):
             for a in range(len(word)):
                 for b in range(a + 1, min(a + MAX_KEYWORD_CHARS, len(word)) + 1):
                     yield word[a:b]
@@ -250,7 +246,7 @@ class MatchIndex:
                 continue
             template = self._template_pos[source.template_id]
             keys = [folded]
-            if not _is_unspaced_token(folded) and " " not in folded and len(folded) >= 4:
+            if not has_unspaced(folded) and " " not in folded and len(folded) >= 4:
                 keys.append(folded + "*")  # a Latin keyword of 4+ letters matches as a stem
             for key in keys:
                 self._keywords[key].append((template, source.text))

@@ -18,6 +18,7 @@ from jinja2.exceptions import TemplateError
 from pydantic import BaseModel, Field
 
 from app.compiled import CompiledReplies, reply_sources
+from app.errors import InvalidInput
 from app.language import (
     DEFAULT_FALLBACKS,
     DetectedBy,
@@ -375,7 +376,7 @@ def _render_suggestion(
 def coerce_variables(library: Library, variables: dict[str, Any]) -> dict[str, Any]:
     """Read request variables as their declared types; unknown names are ignored.
 
-    Raises `ValueError` naming the variable whose value does not fit its type.
+    Raises `InvalidInput` naming the variable whose value does not fit its type.
     """
     values: dict[str, Any] = {}
     for name, value in variables.items():
@@ -385,7 +386,8 @@ def coerce_variables(library: Library, variables: dict[str, Any]) -> dict[str, A
         try:
             values[name] = coerce_value(definition, value)
         except ValueError as exc:
-            raise ValueError(f"variables.{name}: {exc}") from exc
+            field = f"variables.{name}"
+            raise InvalidInput(f"{field}: {exc}", [{"field": field, "problem": str(exc)}]) from exc
     return values
 
 
