@@ -22,7 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("KEFU_DATA_DIR", str(settings.data_dir))
     print(f"kefu: serving on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:serve_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -6,7 +6,7 @@ The JSON body of every failure is ``{"error": {"code", "message", "details"}}``;
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class KefuError(Exception):
@@ -14,6 +14,7 @@ class KefuError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: ClassVar[dict[str, str]] = {}  # extra response headers, e.g. Retry-After
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -78,3 +79,11 @@ class AlreadyExists(KefuError):
 
     status = 409
     code = "already_exists"
+
+
+class NotReady(KefuError):
+    """The library is still loading (or cannot be loaded yet): try again shortly."""
+
+    status = 503
+    code = "not_ready"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "1"}

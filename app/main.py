@@ -13,18 +13,33 @@ from app.api import activity, library, meta, suggest
 from app.api.errors import BodyLimit, install_error_handlers
 from app.config import Settings
 from app.service import Kefu
+from app.startup import BackgroundStart
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the service; the library is loaded and compiled here, once per process."""
+def create_app(settings: Settings | None = None, *, background: bool = False) -> FastAPI:
+    """Build the service.
+
+    By default the library is loaded and compiled here, once per process, so the app is
+    ready when this returns (tests, embedding). With `background=True` (`kefu serve`) it
+    loads in a thread started by the lifespan: the server accepts connections at once,
+    `/readyz` answers 503 until the library is there, and so do the library's routes.
+    """
     settings = settings or Settings()
     kefu = Kefu(settings)
-    kefu.load()
+    starter = BackgroundStart(kefu) if background else None
+    if starter is None:
+        kefu.load()
+        logging.getLogger("kefu").info("library %s loaded", kefu.snapshot.version)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        kefu.watch()
+        if starter is not None:
+            starter.start()
+        else:
+            kefu.watch()
         yield
+        if starter is not None:
+            starter.stop()
         kefu.close()
 
     app = FastAPI(
@@ -35,11 +50,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "language and tone.",
     )
     app.state.kefu = kefu
+    app.state.starter = starter
     install_error_handlers(app)
     app.include_router(meta.router)
     app.include_router(suggest.router)
     app.include_router(library.router)
     app.include_router(activity.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    logging.getLogger("kefu").info("library %s loaded", kefu.snapshot.version)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The app `kefu serve` runs (a uvicorn factory): settings from the environment, the
+    library loaded in the background."""
+    return create_app(background=True)

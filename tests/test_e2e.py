@@ -31,8 +31,10 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 1
         if process.poll() is not None:
             raise RuntimeError(f"kefu serve exited with {process.returncode}")
         try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+            # /healthz answers at once; /readyz once the library is loaded.
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
                 return
+            time.sleep(0.1)
         except httpx.TransportError:
             time.sleep(0.1)
     raise TimeoutError(f"kefu serve did not answer within {timeout}s")

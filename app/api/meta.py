@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from app.api.deps import KefuDep
+from app.api.deps import KefuDep, ServiceDep, not_ready
 
 router = APIRouter(tags=["meta"])
 
@@ -24,9 +24,17 @@ class CategoryInfo(BaseModel):
 
 
 @router.get("/healthz", response_model=Health)
-async def healthz(kefu: KefuDep) -> Health:
-    """Liveness: the process answers."""
+async def healthz(kefu: ServiceDep) -> Health:
+    """Liveness: the process answers (the library may still be loading)."""
     return Health(status="ok", library_version=kefu.snapshot.version if kefu.ready else None)
+
+
+@router.get("/readyz", response_model=Health, responses={503: {"description": "not ready"}})
+async def readyz(kefu: ServiceDep, request: Request) -> Health:
+    """Readiness: 200 once the library is loaded and suggestions can be served, 503 before."""
+    if not kefu.ready:
+        raise not_ready(request)
+    return Health(status="ready", library_version=kefu.snapshot.version)
 
 
 @router.get("/v1/categories", response_model=list[CategoryInfo])
