@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,21 +18,51 @@ from app.config import Settings
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.observability import logging_config
+
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Workers are separate processes: they read settings from the environment again.
     os.environ.setdefault("KEFU_DATA_DIR", str(settings.data_dir))
+    level = args.log_level or settings.log_level
+    temporary = _share_metrics() if args.workers > 1 else None
     print(f"kefu: serving on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
-    uvicorn.run(
-        "app.main:serve_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            "app.main:serve_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=logging_config(settings.log_format, level),
+            log_level=level,
+            access_log=False,  # kefu logs each request once itself (KEFU_ACCESS_LOG)
+        )
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
     return 0
+
+
+def _share_metrics() -> Path | None:
+    """Point the workers' metrics at one folder (prometheus_client's multiprocess mode).
+
+    Set in the environment before the workers start, so each reads it at import. An
+    operator's own folder is emptied (values of an earlier run would be added in); without
+    one, a temporary folder is made and returned, to be removed on exit.
+    """
+    from app.observability import MULTIPROC_ENV
+
+    configured = os.environ.get(MULTIPROC_ENV)
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink(missing_ok=True)
+        return None
+    created = Path(tempfile.mkdtemp(prefix="kefu-metrics-"))
+    os.environ[MULTIPROC_ENV] = str(created)
+    return created
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -146,8 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default=None,
+        help="default: KEFU_LOG_LEVEL (info)",
+    )
     serve.set_defaults(func=_serve)
 
     check = sub.add_parser("check", help="validate the reply library and print its coverage")

@@ -6,6 +6,7 @@ Every field is documented in ``docs/configuration.md``; a test checks that.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,15 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(2000, ge=1, description="Longest buyer message accepted.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
     max_suggestions: int = Field(10, ge=1, le=50, description="Upper bound for `limit`.")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Log lines as JSON objects (one per line) or as plain text."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Lowest level logged; `kefu serve --log-level` overrides it."
+    )
+    access_log: bool = Field(
+        True, description="One log line per request (with its request id, route, status, time)."
+    )
     locale_fallbacks: dict[str, list[str]] = Field(
         default_factory=lambda: {"pt": ["pt-BR"], "zh-Hant": ["zh-Hans"], "zh": ["zh-Hans"]},
         description="Where a wanted reply locale goes before the library default (JSON).",

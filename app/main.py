@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from app import __version__
 from app.api import activity, library, meta, suggest
 from app.api.errors import BodyLimit, install_error_handlers
+from app.api.middleware import Observe
 from app.config import Settings
+from app.observability import Metrics
 from app.service import Kefu
 from app.startup import BackgroundStart
 
@@ -26,6 +28,8 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     """
     settings = settings or Settings()
     kefu = Kefu(settings)
+    metrics = Metrics()
+    kefu.on_load.append(metrics.library_loaded)
     starter = BackgroundStart(kefu) if background else None
     if starter is None:
         kefu.load()
@@ -41,6 +45,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
         if starter is not None:
             starter.stop()
         kefu.close()
+        metrics.process_exit()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -51,12 +56,15 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     )
     app.state.kefu = kefu
     app.state.starter = starter
+    app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(meta.router)
     app.include_router(suggest.router)
     app.include_router(library.router)
     app.include_router(activity.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # Added last, so outermost: it times, counts and logs even what BodyLimit refuses.
+    app.add_middleware(Observe, metrics=metrics, access=settings.access_log)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from app.compiled import validate_replies
 from app.config import Settings, database_url
@@ -41,6 +42,7 @@ class Kefu:
             min_confidence=settings.min_confidence, fallbacks=settings.locale_fallbacks
         )
         self._lock = threading.Lock()
+        self.on_load: list[Callable[[Snapshot], None]] = []  # e.g. metrics: told of every swap
 
     @property
     def snapshot(self) -> Snapshot:
@@ -79,6 +81,8 @@ class Kefu:
             )
             self._snapshot = snapshot
             self.revision = revision
+        for listener in self.on_load:
+            listener(snapshot)
         # Compile the rest off the request path; a request that comes first compiles its own.
         self._warm = threading.Thread(
             target=snapshot.replies.warm,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.errors import NotReady
+from app.observability import Metrics
 from app.service import Kefu
 
 
@@ -34,5 +35,11 @@ def get_kefu(request: Request) -> Kefu:
     return kefu
 
 
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
 ServiceDep = Annotated[Kefu, Depends(get_service)]
 KefuDep = Annotated[Kefu, Depends(get_kefu)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

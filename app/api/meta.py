@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from app.api.deps import KefuDep, ServiceDep, not_ready
+from app.api.deps import KefuDep, MetricsDep, ServiceDep, not_ready
 
 router = APIRouter(tags=["meta"])
 
@@ -35,6 +35,14 @@ async def readyz(kefu: ServiceDep, request: Request) -> Health:
     if not kefu.ready:
         raise not_ready(request)
     return Health(status="ready", library_version=kefu.snapshot.version)
+
+
+# Plain `def`: with several workers a scrape reads every worker's metric files.
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+def metrics(metrics: MetricsDep) -> Response:
+    """Prometheus metrics in the text exposition format (the whole server's, any worker)."""
+    body, content_type = metrics.exposition()
+    return Response(content=body, media_type=content_type)
 
 
 @router.get("/v1/categories", response_model=list[CategoryInfo])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Header
 
-from app.api.deps import KefuDep
+from app.api.deps import KefuDep, MetricsDep
 from app.api.models import MAX_VARIABLES, SuggestBody
 from app.errors import InvalidInput
 from app.suggest import SuggestContext, SuggestRequest, SuggestResult
@@ -75,6 +75,7 @@ def to_request(
 async def post_suggest(
     body: SuggestBody,
     kefu: KefuDep,
+    metrics: MetricsDep,
     accept_language: str | None = Header(None),
 ) -> SuggestResult:
     """Suggest ready replies for a buyer's message, in the buyer's language and tone."""
@@ -85,4 +86,6 @@ async def post_suggest(
         settings.max_message_chars,
         _accept_language(accept_language),
     )
-    return kefu.suggest(request)  # a variable of the wrong type raises InvalidInput (422)
+    result = kefu.suggest(request)  # a variable of the wrong type raises InvalidInput (422)
+    metrics.suggested(result)
+    return result
