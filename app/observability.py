@@ -84,6 +84,12 @@ class Metrics:
             multiprocess_mode="livemax",
             registry=r,
         )
+        self.ready = Gauge(
+            "kefu_ready_workers",
+            "Worker processes with the library loaded (0 or 1 per process, summed).",
+            multiprocess_mode="livesum",
+            registry=r,
+        )
         self.reloads = Counter(
             "kefu_library_reloads",
             "Library snapshots swapped in after the first load (a saved change).",
@@ -146,6 +152,7 @@ class Metrics:
                     else:
                         self.library.remove(previous)
             self.library.labels(snapshot.version).set(1)
+            self.ready.set(1)
 
     # ---- exposition ---------------------------------------------------------------------
 

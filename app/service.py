@@ -12,6 +12,7 @@ from app.config import Settings, database_url
 from app.language import warm_up
 from app.library import load_library
 from app.store.activity import ActivityLog
+from app.store.locks import startup_lock
 from app.store.repository import LibraryStore
 from app.suggest import (
     Options,
@@ -59,11 +60,12 @@ class Kefu:
         """Migrate the store; an empty one is seeded with the configured library folder."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = LibraryStore(database_url(self.settings))
-        store.migrate()
-        if store.is_empty():
-            library = load_library(self.settings.replies_dir)
-            validate_replies(library)
-            store.import_library(library, author="kefu", message="first start: shipped library")
+        with startup_lock(store.engine):  # several workers or replicas starting at once
+            store.migrate()
+            if store.is_empty():
+                library = load_library(self.settings.replies_dir)
+                validate_replies(library)
+                store.import_library(library, author="kefu", message="first start: shipped library")
         self.store = store
         self.activity = ActivityLog(store)
         return store

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -92,7 +92,7 @@ def test_real_server_refuses_bad_input_with_the_error_shape(server: str) -> None
 
 
 def start_server(
-    data: Path, log_path: Path, extra_env: dict[str, str]
+    data: Path, log_path: Path, extra_env: dict[str, str], args: Sequence[str] = ()
 ) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     env = {**os.environ, "KEFU_DATA_DIR": str(data), **extra_env}
@@ -100,7 +100,10 @@ def start_server(
     command = [str(kefu)] if kefu.exists() else [sys.executable, "-m", "app.cli"]
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [
+            *command, "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "warning", *args,
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
