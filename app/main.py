@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +12,7 @@ from app.api import activity, library, meta, suggest
 from app.api.errors import BodyLimit, install_error_handlers
 from app.api.middleware import Observe
 from app.config import Settings
-from app.observability import Metrics
+from app.observability import Metrics, log_library
 from app.service import Kefu
 from app.startup import BackgroundStart
 
@@ -29,11 +28,10 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     settings = settings or Settings()
     kefu = Kefu(settings)
     metrics = Metrics()
-    kefu.on_load.append(metrics.library_loaded)
+    kefu.on_load.extend((metrics.library_loaded, log_library))
     starter = BackgroundStart(kefu) if background else None
     if starter is None:
         kefu.load()
-        logging.getLogger("kefu").info("library %s loaded", kefu.snapshot.version)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

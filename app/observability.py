@@ -174,6 +174,14 @@ class Metrics:
 
 # ---- logs -----------------------------------------------------------------------------
 
+
+def log_library(snapshot: Snapshot) -> None:
+    """A line for every library swapped in: the first load and each saved change."""
+    logging.getLogger("kefu").info(
+        "serving library %s (%d templates)", snapshot.version, len(snapshot.templates)
+    )
+
+
 # Fields a log call may pass in `extra=` that the JSON line carries as they are.
 EXTRA_FIELDS = ("method", "path", "route", "status", "duration_ms", "client")
 

@@ -39,7 +39,7 @@ class BackgroundStart:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                snapshot = self.kefu.load()
+                self.kefu.load()
             except Exception as exc:  # noqa: BLE001 - keep trying; /readyz shows why
                 message = exc.message if isinstance(exc, KefuError) else str(exc)
                 self.error = f"{type(exc).__name__}: {message}"[:500]
@@ -47,7 +47,6 @@ class BackgroundStart:
                 self._stop.wait(self.retry_seconds)
                 continue
             self.error = None
-            log.info("library %s loaded", snapshot.version)
             if not self._stop.is_set():
                 self.kefu.watch()
             return

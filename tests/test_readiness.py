@@ -18,6 +18,7 @@ def test_a_loaded_app_is_ready(client: Client) -> None:
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
     assert ready.json()["library_version"] == client.get("/healthz").json()["library_version"]
+    assert isinstance(ready.json()["replies_compiled"], bool)
 
 
 def test_a_library_that_cannot_load_keeps_the_service_alive_but_not_ready(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.api.deps import KefuDep, MetricsDep, ServiceDep, not_ready
 
@@ -13,6 +13,13 @@ router = APIRouter(tags=["meta"])
 class Health(BaseModel):
     status: str
     library_version: str | None
+
+
+class Readiness(Health):
+    replies_compiled: bool = Field(
+        description="Every reply text of this library is compiled (done in the background "
+        "after a load; a reply not compiled yet compiles on first use)."
+    )
 
 
 class CategoryInfo(BaseModel):
@@ -29,12 +36,14 @@ async def healthz(kefu: ServiceDep) -> Health:
     return Health(status="ok", library_version=kefu.snapshot.version if kefu.ready else None)
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"description": "not ready"}})
-async def readyz(kefu: ServiceDep, request: Request) -> Health:
+@router.get("/readyz", response_model=Readiness, responses={503: {"description": "not ready"}})
+async def readyz(kefu: ServiceDep, request: Request) -> Readiness:
     """Readiness: 200 once the library is loaded and suggestions can be served, 503 before."""
     if not kefu.ready:
         raise not_ready(request)
-    return Health(status="ready", library_version=kefu.snapshot.version)
+    return Readiness(
+        status="ready", library_version=kefu.snapshot.version, replies_compiled=kefu.warmed(0)
+    )
 
 
 # Plain `def`: with several workers a scrape reads every worker's metric files.
