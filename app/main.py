@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import activity, categories, library, meta, shop, suggest
+from app.api import activity, categories, library, meta, shop, suggest, trying
 from app.api.errors import BodyLimit, install_error_handlers
 from app.config import Settings
 from app.service import Kefu
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(library.router)
     app.include_router(categories.router)
     app.include_router(shop.router)
+    app.include_router(trying.router)
     app.include_router(activity.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     logging.getLogger("kefu").info("library %s loaded", kefu.snapshot.version)

@@ -139,8 +139,13 @@ def change_category(
     author: Author = "api",
 ) -> CategoryOut:
     stored = _change(
-        kefu, category_id, if_match, author, "updated",
-        title=body.title, description=body.description,
+        kefu,
+        category_id,
+        if_match,
+        author,
+        "updated",
+        title=body.title,
+        description=body.description,
     )
     return _out(stored, response)
 

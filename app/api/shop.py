@@ -133,5 +133,3 @@ def rollback_shop(
     return _out(
         _save(kefu, shop, if_match, author, f"rollback to version {body.version}"), response
     )
-
-
