@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 import time
+from pathlib import Path
 
 from app.compiled import validate_replies
 from app.config import Settings, database_url
 from app.language import warm_up
-from app.library import load_library
+from app.library import Library, load_library
+from app.matching import load_or_build_index
 from app.store.activity import ActivityLog
 from app.store.notify import is_postgres, listen
 from app.store.repository import LibraryStore
@@ -19,10 +22,32 @@ from app.suggest import (
     SuggestRequest,
     SuggestResult,
     build_snapshot,
+    complete_snapshot,
     suggest,
+    trigger_sources,
 )
 
 log = logging.getLogger("kefu")
+
+
+def _build_index_file(library: Library, cache_dir: Path) -> None:
+    by_template = trigger_sources(library)
+    sources = [s for group in by_template.values() for s in group]
+    negatives = [m for msgs in library.out_of_scope.values() for m in msgs]
+    load_or_build_index(sources, negatives, cache_dir)
+
+
+def build_in_child(library: Library, cache_dir: Path) -> None:
+    """Build the library's index in a child process and leave it in the disk cache.
+
+    Training is seconds of CPU; in this process it would hold the GIL and slow every
+    request meanwhile. If the child fails, the caller's load builds it in-process.
+    """
+    process = multiprocessing.get_context("spawn").Process(
+        target=_build_index_file, args=(library, cache_dir), name="kefu-index", daemon=True
+    )
+    process.start()
+    process.join()
 
 
 class Kefu:
@@ -37,6 +62,8 @@ class Kefu:
         self.revision = -1
         self._watcher: threading.Thread | None = None
         self._listener: threading.Thread | None = None
+        self._rebuilder: threading.Thread | None = None
+        self._rebuild_due = threading.Event()
         self._warm: threading.Thread | None = None
         self._stop = threading.Event()
         self.options = Options(
@@ -93,9 +120,13 @@ class Kefu:
             store.load_library(),
             cache_dir=self.settings.data_dir / "cache",
             previous=self._snapshot,
+            patch=self._snapshot is not None,  # a running service serves edits at once
         )
         self._snapshot = snapshot
         self.revision = revision
+        if snapshot.pending:
+            self._rebuild_due.set()
+            self._start_rebuilder()
         # Compile the rest off the request path; a request that comes first compiles its own.
         self._warm = threading.Thread(
             target=snapshot.replies.warm,
@@ -105,6 +136,43 @@ class Kefu:
         )
         self._warm.start()
         return snapshot
+
+    def _start_rebuilder(self) -> None:
+        """One thread builds full indexes for patched snapshots, newest first: a burst of
+        trigger edits costs one or two rebuilds, not one per edit."""
+        if self._rebuilder is not None and self._rebuilder.is_alive():
+            return
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                if not self._rebuild_due.wait(timeout=1.0):
+                    continue
+                self._rebuild_due.clear()
+                current = self._snapshot
+                if current is None or not current.pending:
+                    continue
+                try:
+                    cache = self.settings.data_dir / "cache"
+                    build_in_child(current.library, cache)  # off this process's GIL
+                    full = complete_snapshot(current, cache)  # loads what the child wrote
+                except Exception:  # noqa: BLE001 - the patched snapshot keeps serving
+                    log.exception("rebuilding the index failed; serving the patched one")
+                    continue
+                with self._lock:
+                    if self._snapshot is current:
+                        self._snapshot = full
+
+        self._rebuilder = threading.Thread(target=loop, name="kefu-rebuild", daemon=True)
+        self._rebuilder.start()
+
+    def settled(self, timeout: float = 60.0) -> bool:
+        """Wait until the current snapshot's index is built in full (tests, benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._snapshot is not None and not self._snapshot.pending:
+                return True
+            time.sleep(0.05)
+        return False
 
     def warmed(self, timeout: float | None = None) -> bool:
         """Wait until every reply text of the current library is compiled."""
@@ -150,10 +218,10 @@ class Kefu:
 
     def close(self) -> None:
         self._stop.set()
-        for thread in (self._watcher, self._listener):
+        for thread in (self._watcher, self._listener, self._rebuilder):
             if thread is not None:
                 thread.join(timeout=30)
-        self._watcher = self._listener = None
+        self._watcher = self._listener = self._rebuilder = None
         if self.activity is not None:
             try:
                 self.activity.flush()
