@@ -114,3 +114,16 @@ def test_long_replies_wrap_without_overflow(
     ask(page, "hi! can you ship today? and do you give a discount if I buy 20? " * 3)
     expect(page.locator(".card").first).to_be_visible()
     assert no_horizontal_overflow(page)
+
+
+def test_the_console_works_in_simplified_chinese(page: Page, server: str) -> None:
+    page.goto(server + "/?lang=zh-Hans")
+    expect(page.locator("nav")).to_contain_text("客服台")
+    box = page.locator("#message")
+    expect(box).to_have_attribute("placeholder", "粘贴买家的消息，然后按 Enter")
+    ask(page, "在吗")
+    first = page.locator(".card").first
+    expect(first.locator("button.copy")).to_contain_text("复制")
+    expect(page.locator("#summary")).to_contain_text("买家语言")
+    page.keyboard.press("1")
+    expect(page.locator("#toast")).to_have_text("已复制第 1 条回复")

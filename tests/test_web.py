@@ -122,3 +122,17 @@ def test_render_of_an_unknown_template_is_404(web: Client) -> None:
 
 def test_static_files_are_served(web: Client) -> None:
     assert web.get("/static/console.js").status_code == 200
+
+
+def test_the_console_renders_in_simplified_chinese_and_remembers_it(web: Client) -> None:
+    response = web.get("/?lang=zh-Hans")
+    assert '<html lang="zh-Hans">' in response.text
+    assert "客服台" in response.text and "店铺繁忙" in response.text
+    assert response.cookies["kefu_lang"] == "zh-Hans"
+    again = web.get("/", headers={"cookie": "kefu_lang=zh-Hant"})
+    assert "店鋪繁忙" in again.text
+
+
+def test_the_browser_language_is_used_when_nothing_was_chosen(web: Client) -> None:
+    response = web.get("/", headers={"accept-language": "zh-TW,zh;q=0.9,en;q=0.8"})
+    assert '<html lang="zh-Hant">' in response.text

@@ -80,7 +80,6 @@ def console_strings() -> dict[str, str]:
         "confidence": _("confidence %(score)s"),
         "error": _("Something went wrong: %(message)s"),
         "offline": _("The service did not answer. Check the connection and try again."),
-        "fill": _("Fill in"),
     }
 
 
