@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__, web
-from app.api import activity, library, meta, render, suggest
+from app.api import activity, categories, library, meta, render, shop, suggest, trying
 from app.api.errors import BodyLimit, install_error_handlers
 from app.config import Settings
 from app.service import Kefu
@@ -39,6 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(suggest.router)
     app.include_router(library.router)
+    app.include_router(categories.router)
+    app.include_router(shop.router)
+    app.include_router(trying.router)
     app.include_router(activity.router)
     app.include_router(render.router)
     web.mount(app, kefu, settings.locales_dir)
