@@ -136,3 +136,49 @@ def test_the_console_renders_in_simplified_chinese_and_remembers_it(web: Client)
 def test_the_browser_language_is_used_when_nothing_was_chosen(web: Client) -> None:
     response = web.get("/", headers={"accept-language": "zh-TW,zh;q=0.9,en;q=0.8"})
     assert '<html lang="zh-Hant">' in response.text
+
+
+def _save_title(web: Client, template_id: str, title: str) -> None:
+    current = web.get(f"/v1/library/templates/{template_id}")
+    document = current.json()["template"]
+    document["title"] = title
+    saved = web.request(
+        "PUT",
+        f"/v1/library/templates/{template_id}",
+        json=document,
+        headers={"If-Match": current.headers["ETag"]},
+    )
+    assert saved.status_code == 200, saved.text
+
+
+def test_library_lists_templates_with_their_coverage_and_filters(web: Client) -> None:
+    everything = parse(web.get("/library").text)
+    rows = [a for t, a in everything.tags if t == "a" and a.get("href", "").startswith("/library/")]
+    assert len([r for r in rows if r["href"] != "/library/unmatched"]) >= 40
+    cells = [a.get("class") for t, a in everything.tags if t == "td"]
+    assert "has" in cells
+    page = web.get("/library", params={"category": "thanks", "q": "goodbye"}).text
+    assert "thanks.goodbye" in page and "shipping_delay.not_shipped" not in page
+
+
+def test_manager_text_is_escaped_on_every_page(web: Client) -> None:
+    hostile = '<script>alert("x")</script> Goodbye'
+    _save_title(web, "thanks.goodbye", hostile)
+    for url in ("/library", "/library/thanks.goodbye", "/library?q=goodbye"):
+        html = web.get(url).text
+        assert "<script>alert" not in html, url
+        assert "&lt;script&gt;alert" in html or "\\u003cscript\\u003ealert" in html, url
+
+
+def test_an_unknown_template_page_is_a_404_page(web: Client) -> None:
+    response = web.get("/library/nope.nothing")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "nope.nothing" in response.text
+
+
+def test_unmatched_page_lists_groups_with_add_as_trigger(web: Client) -> None:
+    web.post("/v1/unmatched", json={"message": "do you ship to <b>mars</b>?", "language": "en"})
+    html = web.get("/library/unmatched").text
+    assert "do you ship to &lt;b&gt;mars&lt;/b&gt;?" in html
+    assert 'class="add-trigger"' in html

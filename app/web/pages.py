@@ -6,16 +6,19 @@ place (the accounts issue) without touching each page.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from babel import Locale
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app.library import Tone
 from app.rendering import placeholder_label
+from app.review import source_locale
+from app.store.repository import StoredTemplate, TemplateEditor
 from app.tone import BuyerTone
-from app.web import csrf, i18n
 from app.web.i18n import gettext as _
 from app.web.ui import WebUI
 
@@ -108,4 +111,181 @@ def console(request: Request) -> HTMLResponse:
     return ui.render(request, "console.html", page, nav="console")
 
 
-__all__ = ["router", "csrf", "i18n"]
+def _templates(ui: WebUI) -> TemplateEditor:
+    if ui.kefu.store is None:
+        raise RuntimeError("no store")
+    return TemplateEditor(ui.kefu.store)
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """One template's line of the coverage matrix: tones per locale, stale marks."""
+
+    template_id: str
+    title: str
+    version: int
+    updated_by: str
+    cells: list[tuple[str, int, bool]]  # locale, tones present, needs review
+    gaps: int
+    stale: int
+
+
+def coverage(stored: StoredTemplate, locales: list[str]) -> CoverageRow:
+    replies = stored.template.replies
+    cells = [
+        (loc, len(replies.get(loc, {})), loc in stored.needs_review) for loc in locales
+    ]
+    return CoverageRow(
+        template_id=stored.template.id,
+        title=stored.template.title,
+        version=stored.version,
+        updated_by=stored.updated_by,
+        cells=cells,
+        gaps=sum(len(Tone) - n for _, n, _ in cells),
+        stale=len(stored.needs_review),
+    )
+
+
+@router.get("/library", response_class=HTMLResponse)
+def library_page(
+    request: Request,
+    q: Annotated[str, Query(max_length=200)] = "",
+    category: Annotated[str, Query(max_length=64)] = "",
+    locale: Annotated[str, Query(max_length=35)] = "",
+    stale: bool = False,
+) -> HTMLResponse:
+    """Browse and search templates; the coverage matrix shows gaps and stale translations."""
+    ui = _ui(request)
+    library = ui.kefu.snapshot.library
+    folded = q.casefold()
+    found = [
+        s
+        for s in _templates(ui).list()
+        if not s.deleted
+        and (not category or s.template.category == category)
+        and (not locale or locale in s.template.replies)
+        and (not stale or s.needs_review)
+        and (not folded or folded in _searchable(s))
+    ]
+    locales = library.locales
+    categories = [(c.id, c.title) for c in library.categories.values()]
+
+    def page(lang: str) -> dict[str, Any]:
+        return {
+            "rows": [coverage(s, locales) for s in found],
+            "locales": locales,
+            "locale_names": {tag: locale_name(tag, lang) for tag in locales},
+            "categories": categories,
+            "tone_count": len(Tone),
+            "filters": {"q": q, "category": category, "locale": locale, "stale": stale},
+        }
+
+    return ui.render(request, "library.html", page, nav="library")
+
+
+def _searchable(stored: StoredTemplate) -> str:
+    return json.dumps(stored.template.model_dump(mode="json"), ensure_ascii=False).casefold()
+
+
+def _locale_order(stored: StoredTemplate, default_locale: str) -> list[str]:
+    """The source locale first (translations follow it), then the rest as written."""
+    locales = list(stored.template.replies)
+    source = source_locale(stored.template, default_locale)
+    return sorted(locales, key=lambda loc: loc != source)
+
+
+def editor_strings() -> dict[str, str]:
+    return {
+        "saved": _("Saved as version %(version)s"),
+        "save_failed": _("Not saved: %(message)s"),
+        "invalid": _("Not saved: fix the fields marked in red"),
+        "conflict": _(
+            "%(who)s saved version %(version)s while you were editing. Nothing was overwritten."
+        ),
+        "reload": _("Reload theirs (drop my changes)"),
+        "merge": _("Merge my changes into theirs"),
+        "merged": _(
+            "Merged: your changes are on top of version %(version)s. Check them, then save."
+        ),
+        "merge_clash": _("Both of you changed: %(fields)s. Yours are kept; check them."),
+        "rolled_back": _("Rolled back to version %(version)s (saved as a new version)"),
+        "confirmed": _("Translation marked as checked"),
+        "diff": _("Changes"),
+        "rollback": _("Roll back to this version"),
+        "preview_problem": _("Does not render: %(problem)s"),
+        "try_suggested": _("Suggested at place %(rank)s (confidence %(confidence)s)"),
+        "try_not": _("Not suggested: %(reason)s"),
+        "error": _("Something went wrong: %(message)s"),
+        "remove_locale": _("Remove this language"),
+        "unsaved": _("You have unsaved changes"),
+        "added_trigger": _("Added as a trigger example of %(template)s"),
+        "triggers": _("Triggers: how buyers ask"),
+        "examples": _("Buyer messages, one per line"),
+        "keywords": _("Keywords, comma separated"),
+        "confirm": _("Mark as checked"),
+        "stale": _("The source text changed since this translation"),
+        "version_line": _("version %(version)s, saved by %(who)s"),
+    }
+
+
+@router.get("/library/unmatched", response_class=HTMLResponse)
+def unmatched_page(request: Request) -> HTMLResponse:
+    """Messages nothing matched, grouped; each can become a trigger of a template."""
+    ui = _ui(request)
+    activity = ui.kefu.activity
+    groups = activity.unmatched_groups(limit=100) if activity is not None else []
+    templates = sorted(
+        ((t.id, t.title) for t in ui.kefu.snapshot.library.templates()), key=lambda t: t[0]
+    )
+
+    def page(lang: str) -> dict[str, Any]:
+        return {
+            "groups": groups,
+            "templates": templates,
+            "script_data": {"strings": editor_strings()},
+        }
+
+    return ui.render(request, "unmatched.html", page, nav="unmatched")
+
+
+@router.get("/library/{template_id}", response_class=HTMLResponse)
+def template_page(request: Request, template_id: str) -> HTMLResponse:
+    """Edit one template: locales side by side, live preview, try, history."""
+    ui = _ui(request)
+    stored = _templates(ui).get(template_id)
+    if stored is None:
+        return ui.render(
+            request,
+            "error.html",
+            lambda lang: {"message": _("There is no template %(id)s.", id=template_id)},
+            status=404,
+            nav="library",
+        )
+    library = ui.kefu.snapshot.library
+    locales = library.locales
+
+    def page(lang: str) -> dict[str, Any]:
+        return {
+            "stored": stored,
+            "row": coverage(stored, sorted(set(locales) | set(stored.template.replies))),
+            "tones": tone_names(),
+            "script_data": {
+                "strings": editor_strings(),
+                "template": stored.template.model_dump(mode="json"),
+                "tone_order": [t.value for t in Tone],
+                "locale_order": _locale_order(stored, library.shop.default_locale),
+                "version": stored.version,
+                "updated_by": stored.updated_by,
+                "needs_review": list(stored.needs_review),
+                "tones": tone_names(),
+                "rtl": list(RTL_LANGUAGES),
+                "locales": locales,
+                "locale_names": {tag: locale_name(tag, lang) for tag in locales},
+                "variables": {
+                    name: placeholder_label(v, name, lang)
+                    for name, v in library.variables.items()
+                },
+            },
+        }
+
+    return ui.render(request, "template.html", page, nav="library")
