@@ -182,3 +182,20 @@ def test_unmatched_page_lists_groups_with_add_as_trigger(web: Client) -> None:
     html = web.get("/library/unmatched").text
     assert "do you ship to &lt;b&gt;mars&lt;/b&gt;?" in html
     assert 'class="add-trigger"' in html
+
+
+def test_insights_draws_charts_as_svg_with_escaped_labels(web: Client) -> None:
+    web.suggest("when will you ship my order?")
+    web.post("/v1/feedback", json={"template_id": "shipping_delay.not_shipped", "action": "used"})
+    web.post("/v1/feedback", json={"template_id": "thanks.goodbye", "action": "dismissed"})
+    web.post("/v1/unmatched", json={"message": "<img src=x onerror=alert(1)> hi", "language": "en"})
+    response = web.get("/insights", params={"days": 7})
+    assert response.status_code == 200
+    page = parse(response.text)
+    sections = {a.get("id") for t, a in page.tags if t == "section"}
+    charts = {"by-category", "by-language", "most-used", "most-dismissed", "unmatched-groups"}
+    assert charts <= sections
+    assert sum(1 for t, _ in page.tags if t == "rect") >= 4
+    assert not any(t == "img" for t, _ in page.tags)
+    assert "&lt;img src=x" in response.text
+    assert not any(t == "script" and a.get("src", "").startswith("http") for t, a in page.tags)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from babel import Locale
@@ -19,6 +20,7 @@ from app.rendering import placeholder_label
 from app.review import source_locale
 from app.store.repository import StoredTemplate, TemplateEditor
 from app.tone import BuyerTone
+from app.web import charts
 from app.web.i18n import gettext as _
 from app.web.ui import WebUI
 
@@ -246,6 +248,70 @@ def unmatched_page(request: Request) -> HTMLResponse:
         }
 
     return ui.render(request, "unmatched.html", page, nav="unmatched")
+
+
+@router.get("/insights", response_class=HTMLResponse)
+def insights_page(
+    request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30
+) -> HTMLResponse:
+    """Charts of what the library is doing, drawn on the server as SVG."""
+    ui = _ui(request)
+    activity = ui.kefu.activity
+    data = activity.insights(days) if activity is not None else {}
+    templates = ui.kefu.snapshot.templates
+
+    def title(template_id: str) -> str:
+        template = templates.get(template_id)
+        return template.title if template else template_id
+
+    volume = data.get("volume", [])
+    last = datetime.now(UTC).date()
+    first = last - timedelta(days=days - 1)
+    by_category = [(date.fromisoformat(v["day"]), v["category"], v["count"]) for v in volume]
+    by_language = [(date.fromisoformat(v["day"]), v["language"], v["count"]) for v in volume]
+    feedback = {f["template_id"]: f for f in data.get("feedback", [])}
+    served = {t["template_id"]: t["count"] for t in data.get("top_templates", [])}
+    used_ids = sorted(
+        set(served) | {t for t, f in feedback.items() if f["used"]},
+        key=lambda t: (-(feedback[t]["used"] if t in feedback else 0), -served.get(t, 0)),
+    )[:10]
+    most_used = [
+        (title(t), [u, max(0, served.get(t, 0) - u)])
+        for t in used_ids
+        for u in [feedback[t]["used"] if t in feedback else 0]
+    ]
+    disliked = sorted(
+        (f for f in feedback.values() if f["dismissed"] or f["edited"]),
+        key=lambda f: (-(f["dismissed"] + f["edited"]), f["template_id"]),
+    )[:10]
+    groups = data.get("unmatched_groups", [])[:10]
+
+    def page(lang: str) -> dict[str, Any]:
+        other = _("other")
+        return {
+            "days": days,
+            "served": sum(v["count"] for v in volume),
+            "unmatched_total": data.get("unmatched_total", 0),
+            "by_category": charts.stacked_by_day(by_category, first, last, other),
+            "by_language": charts.stacked_by_day(
+                [(d, locale_name(code, lang), n) for d, code, n in by_language],
+                first,
+                last,
+                other,
+            ),
+            "most_used": charts.horizontal_bars(
+                most_used, [_("copied by an agent"), _("suggested, not copied")]
+            ),
+            "most_dismissed": charts.horizontal_bars(
+                [(title(f["template_id"]), [f["dismissed"], f["edited"]]) for f in disliked],
+                [_("dismissed"), _("edited")],
+            ),
+            "unmatched": charts.horizontal_bars(
+                [(g["example"] or "", [g["count"]]) for g in groups], [_("messages")]
+            ),
+        }
+
+    return ui.render(request, "insights.html", page, nav="insights")
 
 
 @router.get("/library/{template_id}", response_class=HTMLResponse)
