@@ -91,3 +91,20 @@ def test_a_conflicting_save_is_reported_and_merged_never_overwritten(
     assert saved["template"]["replies"]["en"]["formal"] == "Ana's formal text, {{ shop.name }}."
     assert saved["template"]["replies"]["en"]["empathetic"] == "Bo's empathetic text."
     assert saved["updated_by"] == "bo"
+
+
+def test_shop_facts_show_a_field_error_then_save(page: Page, server: str) -> None:
+    page.goto(server + "/library/shop?lang=en")
+    page.fill("#author", "ana")
+    page.locator("#author").dispatch_event("change")
+    page.fill("#currency", "DOLLARS")
+    page.click("#save")
+    expect(page.locator('[data-error="currency"]')).not_to_be_empty()
+    expect(page.locator("#banner")).to_contain_text("Not saved")
+    page.fill("#currency", "EUR")
+    page.fill("#return_days", "14")
+    page.click("#save")
+    expect(page.locator("#banner")).to_contain_text("Saved as version")
+    shop = httpx.get(server + "/v1/library/shop", timeout=10).json()
+    assert shop["shop"]["currency"] == "EUR" and shop["shop"]["return_days"] == 14
+    assert shop["updated_by"] == "ana"

@@ -199,3 +199,11 @@ def test_insights_draws_charts_as_svg_with_escaped_labels(web: Client) -> None:
     assert not any(t == "img" for t, _ in page.tags)
     assert "&lt;img src=x" in response.text
     assert not any(t == "script" and a.get("src", "").startswith("http") for t, a in page.tags)
+
+
+def test_shop_page_shows_the_facts_in_a_form(web: Client) -> None:
+    html = web.get("/library/shop").text
+    page = parse(html)
+    values = {a.get("id"): a.get("value") for t, a in page.tags if t == "input"}
+    assert values["currency"] and values["timezone"]
+    assert sum(1 for t, a in page.tags if t == "input" and a.get("name") == "days") == 7

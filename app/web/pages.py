@@ -15,9 +15,10 @@ from babel import Locale
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.library import Tone
+from app.library import ShopFacts, Tone
 from app.rendering import placeholder_label
 from app.review import source_locale
+from app.store.documents import DocumentEditor
 from app.store.repository import StoredTemplate, TemplateEditor
 from app.tone import BuyerTone
 from app.web import charts
@@ -248,6 +249,60 @@ def unmatched_page(request: Request) -> HTMLResponse:
         }
 
     return ui.render(request, "unmatched.html", page, nav="unmatched")
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def shop_strings() -> dict[str, str]:
+    return {
+        "saved": _("Saved as version %(version)s"),
+        "invalid": _("Not saved: fix the fields marked in red"),
+        "breaks": _("Not saved: these replies would not render with the new facts:"),
+        "conflict": _(
+            "%(who)s saved version %(version)s while you were editing. Nothing was overwritten."
+        ),
+        "reload": _("Reload theirs (drop my changes)"),
+        "merge": _("Merge my changes into theirs"),
+        "merged": _(
+            "Merged: your changes are on top of version %(version)s. Check them, then save."
+        ),
+        "merge_clash": _("Both of you changed: %(fields)s. Yours are kept; check them."),
+        "rollback": _("Roll back to this version"),
+        "rolled_back": _("Rolled back to version %(version)s (saved as a new version)"),
+        "error": _("Something went wrong: %(message)s"),
+    }
+
+
+@router.get("/library/shop", response_class=HTMLResponse)
+def shop_page(request: Request) -> HTMLResponse:
+    """The shop's facts every reply can use: name, agent, currency, hours…"""
+    ui = _ui(request)
+    stored = DocumentEditor(ui.kefu.store).get("shop") if ui.kefu.store else None
+    if stored is None:
+        shop, version, updated_by = ui.kefu.snapshot.library.shop, 0, ""
+    else:
+        shop = ShopFacts.model_validate(stored.payload)
+        version, updated_by = stored.version, stored.updated_by
+    locales = ui.kefu.snapshot.library.locales
+
+    def page(lang: str) -> dict[str, Any]:
+        day_names = Locale.parse(lang, sep="-").days["format"]["wide"]
+        return {
+            "shop": shop,
+            "version": version,
+            "updated_by": updated_by,
+            "tones": tone_names(),
+            "locales": [(tag, locale_name(tag, lang)) for tag in locales],
+            "weekdays": [(day, day_names[i]) for i, day in enumerate(WEEKDAYS)],
+            "script_data": {
+                "strings": shop_strings(),
+                "shop": shop.model_dump(mode="json"),
+                "version": version,
+            },
+        }
+
+    return ui.render(request, "shop.html", page, nav="shop")
 
 
 @router.get("/insights", response_class=HTMLResponse)
