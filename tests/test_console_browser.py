@@ -127,3 +127,24 @@ def test_the_console_works_in_simplified_chinese(page: Page, server: str) -> Non
     expect(page.locator("#summary")).to_contain_text("买家语言")
     page.keyboard.press("1")
     expect(page.locator("#toast")).to_have_text("已复制第 1 条回复")
+
+
+def test_an_edited_reply_is_copied_as_edited_and_reported_so(page: Page, server: str) -> None:
+    page.goto(server + "/?lang=en")
+    ask(page, "do you have this in stock?")
+    first = page.locator(".card").first
+    reply = first.locator(".reply")
+    reply.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text(" (checked today)")
+    first.locator("button.copy").click()
+    expect(page.locator("#toast")).to_contain_text("1")
+    assert page.evaluate("navigator.clipboard.readText()").endswith("(checked today)")
+    template = first.get_attribute("data-template")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        feedback = httpx.get(server + "/v1/insights", timeout=10).json()["feedback"]
+        if any(f["template_id"] == template and f["edited"] >= 1 for f in feedback):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the edited copy was not reported as edited")

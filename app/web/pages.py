@@ -66,6 +66,7 @@ def console_strings() -> dict[str, str]:
     return {
         "copied": _("Copied reply %(n)s to the clipboard"),
         "copy": _("Copy"),
+        "edit_hint": _("Reply text: edit it before copying if needed"),
         "dismiss": _("Not useful"),
         "dismissed": _("Marked as not useful"),
         "why": _("Why"),

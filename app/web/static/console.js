@@ -104,7 +104,10 @@
   function card(s) {
     const n = cards.length + 1;
     const state = { suggestion: s, text: s.text, inputs: {} };
-    const reply = el("p", { class: "reply", lang: s.locale, dir: isRtl(s.locale) ? "rtl" : "ltr" }, s.text);
+    // Agents may touch a reply up before copying it; that is reported as "edited".
+    const reply = el("p", { class: "reply", lang: s.locale, dir: isRtl(s.locale) ? "rtl" : "ltr",
+      contenteditable: "plaintext-only", spellcheck: "false", "aria-label": T.edit_hint }, s.text);
+    reply.addEventListener("input", () => { state.edited = true; state.text = reply.innerText; });
     const chips = [
       el("span", { class: "chip" }, s.category),
       el("span", { class: "chip" }, localeName(s.locale)),
@@ -172,6 +175,7 @@
     const answer = await api("POST", "/v1/render", { template_id: s.template_id, locale: s.locale, tone: s.tone, variables: given });
     if (mine !== state.sequence) return;
     for (const { problem } of Object.values(state.inputs)) problem.textContent = "";
+    if (answer.ok && state.edited) return; // never overwrite what the agent wrote
     if (answer.ok) {
       state.text = answer.body.text;
       state.reply.textContent = state.text;
@@ -193,7 +197,8 @@
       return;
     }
     toast(format(T.copied, { n }));
-    api("POST", "/v1/feedback", { template_id: s.template_id, action: "used", locale: s.locale, tone: s.tone });
+    const action = state.edited ? "edited" : "used";
+    api("POST", "/v1/feedback", { template_id: s.template_id, action, locale: s.locale, tone: s.tone });
   }
 
   form.addEventListener("submit", (event) => { event.preventDefault(); suggest(); });
