@@ -453,6 +453,26 @@ def coerce_variables(library: Library, variables: dict[str, Any]) -> dict[str, A
     return values
 
 
+def render_reply(
+    snapshot: Snapshot,
+    options: Options,
+    template_id: str,
+    locale: str,
+    tone: Tone,
+    variables: dict[str, Any],
+    currency: str | None = None,
+) -> Suggestion | None:
+    """One template rendered again with new values, as the agent fills in the variables a
+    suggestion lacked: nothing is matched and nothing is counted as served again."""
+    template = snapshot.templates.get(template_id)
+    if template is None:
+        return None
+    values = coerce_variables(snapshot.library, variables)
+    return _render_suggestion(
+        snapshot, options, template, locale, tone, values, 1.0, None, False, currency
+    )
+
+
 @dataclass(frozen=True)
 class Options:
     """The operator's knobs for the pipeline (from `Settings`)."""

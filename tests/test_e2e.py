@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,30 +12,11 @@ import httpx
 import pytest
 
 from app.store.repository import LibraryStore, TemplateEditor
-from tests.conftest import OPEN_HOURS, ROOT
+from tests.conftest import OPEN_HOURS
+from tests.servers import start_server, stop
 from tests.stores import postgres_schema_url
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"kefu serve exited with {process.returncode}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise TimeoutError(f"kefu serve did not answer within {timeout}s")
 
 
 @pytest.fixture(scope="module")
@@ -91,40 +68,6 @@ def test_real_server_refuses_bad_input_with_the_error_shape(server: str) -> None
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_body"
-
-
-def start_server(
-    data: Path, log_path: Path, extra_env: dict[str, str]
-) -> tuple[str, subprocess.Popen[bytes]]:
-    port = free_port()
-    env = {**os.environ, "KEFU_DATA_DIR": str(data), **extra_env}
-    kefu = Path(sys.executable).with_name("kefu")
-    command = [str(kefu)] if kefu.exists() else [sys.executable, "-m", "app.cli"]
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
-    except (RuntimeError, TimeoutError) as exc:
-        stop(process)
-        raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')}") from exc
-    return url, process
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
