@@ -87,3 +87,10 @@ class NotReady(KefuError):
     status = 503
     code = "not_ready"
     headers: ClassVar[dict[str, str]] = {"Retry-After": "1"}
+
+
+class CSRFFailed(KefuError):
+    """A change from a browser carrying a page's cookie, without the page's token."""
+
+    status = 403
+    code = "csrf_failed"

@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import __version__
-from app.api import activity, library, meta, suggest
+from app import __version__, web
+from app.api import activity, categories, library, meta, render, shop, suggest, trying
 from app.api.errors import BodyLimit, install_error_handlers
 from app.api.middleware import Observe
 from app.config import Settings
@@ -59,7 +59,12 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     app.include_router(meta.router)
     app.include_router(suggest.router)
     app.include_router(library.router)
+    app.include_router(categories.router)
+    app.include_router(shop.router)
+    app.include_router(trying.router)
     app.include_router(activity.router)
+    app.include_router(render.router)
+    web.mount(app, kefu, settings.locales_dir)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     # Added last, so outermost: it times, counts and logs even what BodyLimit refuses.
     app.add_middleware(Observe, metrics=metrics, access=settings.access_log)

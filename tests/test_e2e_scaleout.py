@@ -15,8 +15,8 @@ import pytest
 
 from tests.conftest import OPEN_HOURS
 from tests.proxy import RoundRobinProxy
+from tests.servers import start_server, stop
 from tests.stores import postgres_schema_url
-from tests.test_e2e import start_server, stop
 
 pytestmark = pytest.mark.e2e
 

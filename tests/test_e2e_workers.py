@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import OPEN_HOURS
-from tests.test_e2e import start_server, stop
+from tests.servers import start_server, stop
 
 pytestmark = pytest.mark.e2e
 

@@ -42,12 +42,13 @@ def test_a_library_that_cannot_load_keeps_the_service_alive_but_not_ready(
                     ready,
                     await http.post("/v1/suggest", json={"message": "hello"}),
                     await http.get("/v1/library/templates"),
+                    await http.get("/library"),  # a page reads the library directly
                 ]
 
-    health, ready, suggest, templates = asyncio.run(go())
+    health, ready, suggest, templates, page = asyncio.run(go())
     assert health.status_code == 200
     assert health.json() == {"status": "ok", "library_version": None}
-    for response in (ready, suggest, templates):
+    for response in (ready, suggest, templates, page):
         assert response.status_code == 503
         assert response.headers["retry-after"] == "1"
         error = assert_error_shape(response.json())
