@@ -10,12 +10,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from app.store.repository import LibraryStore
 from app.store.tables import FeedbackRow, SuggestionCountRow, UnmatchedRow
@@ -80,20 +83,8 @@ class ActivityLog:
             return
         try:
             with self.store._write() as session:
-                for (day, template, category, locale, tone, language), n in counts.items():
-                    key = {
-                        "day": day,
-                        "template_id": template,
-                        "category": category,
-                        "locale": locale,
-                        "tone": tone,
-                        "language": language,
-                    }
-                    row = session.get(SuggestionCountRow, key)
-                    if row is None:
-                        session.add(SuggestionCountRow(**key, count=n))
-                    else:
-                        row.count += n
+                for statement in _add_counts(session, counts):
+                    session.execute(statement)
                 session.add_all(
                     UnmatchedRow(message=m, language=lang, created_at=at)
                     for m, lang, at in unmatched
@@ -218,3 +209,21 @@ class ActivityLog:
             "unmatched_total": int(unmatched_total or 0),
             "unmatched_groups": [g.__dict__ for g in self.unmatched_groups(limit=10)],
         }
+
+
+def _add_counts(session: Session, counts: Counter[CountKey]) -> Iterator[Any]:
+    """Upserts adding `counts` to the stored ones, a few hundred rows each.
+
+    Several replicas flush the same rows: an upsert never fails on a row another one has
+    just inserted, and rows in key order are locked in the same order by everyone, so two
+    flushes cannot deadlock.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    names = ("day", "template_id", "category", "locale", "tone", "language")
+    rows = [{**dict(zip(names, key, strict=True)), "count": n} for key, n in sorted(counts.items())]
+    for start in range(0, len(rows), 500):  # SQLite caps the parameters of one statement
+        statement = insert(SuggestionCountRow).values(rows[start : start + 500])
+        yield statement.on_conflict_do_update(
+            index_elements=list(names),
+            set_={"count": SuggestionCountRow.count + statement.excluded.count},
+        )
