@@ -43,12 +43,13 @@ def test_a_library_that_cannot_load_keeps_the_service_alive_but_not_ready(
                     await http.post("/v1/suggest", json={"message": "hello"}),
                     await http.get("/v1/library/templates"),
                     await http.get("/library"),  # a page reads the library directly
+                    await http.get("/library/thanks.goodbye"),
                 ]
 
-    health, ready, suggest, templates, page = asyncio.run(go())
+    health, ready, suggest, templates, page, editor = asyncio.run(go())
     assert health.status_code == 200
     assert health.json() == {"status": "ok", "library_version": None}
-    for response in (ready, suggest, templates, page):
+    for response in (ready, suggest, templates, page, editor):
         assert response.status_code == 503
         assert response.headers["retry-after"] == "1"
         error = assert_error_shape(response.json())

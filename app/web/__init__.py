@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
+from app.api.deps import get_kefu
 from app.service import Kefu
 from app.web import i18n
 from app.web.csrf import CSRFMiddleware
@@ -18,6 +19,7 @@ from app.web.ui import WebUI
 def mount(app: FastAPI, kefu: Kefu, locales_dir: Path) -> None:
     """Add the pages, their static files and the CSRF guard to the service."""
     app.state.web = WebUI(kefu, i18n.load_catalogs(locales_dir))
-    app.include_router(router)
+    # Pages read the library: until it is loaded they answer 503 not_ready, as the API does.
+    app.include_router(router, dependencies=[Depends(get_kefu)])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(CSRFMiddleware)
