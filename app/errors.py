@@ -14,6 +14,7 @@ class KefuError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: dict[str, str] | None = None  # extra response headers (Retry-After, ...)
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -78,3 +79,35 @@ class AlreadyExists(KefuError):
 
     status = 409
     code = "already_exists"
+
+
+class Unauthorized(KefuError):
+    """No credentials, or credentials kefu does not accept: sign in or send an API key."""
+
+    status = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="kefu"'}
+
+
+class Forbidden(KefuError):
+    """The caller is known but may not do this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class PasswordChangeRequired(Forbidden):
+    """The account's password was made for it (first start): set a new one first."""
+
+    code = "password_change_required"
+
+
+class RateLimited(KefuError):
+    """Too many requests from this key, account or address; `Retry-After` says when."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, [{"retry_after": retry_after}])
+        self.headers = {"Retry-After": str(retry_after)}
