@@ -38,18 +38,46 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 1
     raise TimeoutError(f"kefu serve did not answer within {timeout}s")
 
 
+def kefu_command() -> list[str]:
+    kefu = Path(sys.executable).with_name("kefu")
+    return [str(kefu)] if kefu.exists() else [sys.executable, "-m", "app.cli"]
+
+
+def run_kefu(data: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`kefu ARGS` on the store in `data`, as an operator runs it."""
+    return subprocess.run(
+        [*kefu_command(), *args],
+        cwd=ROOT,
+        env={**os.environ, "KEFU_DATA_DIR": str(data)},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def new_key(data: Path, scopes: str = "suggest,feedback,library:read,library:write") -> str:
+    """A key made with `kefu keys create`: the key is on its last line."""
+    done = run_kefu(data, "keys", "create", "--name", "e2e", "--scopes", scopes)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     data = tmp_path_factory.mktemp("data")
     url, process = start_server(data, data / "server.log", {})
     try:
-        yield url
+        yield url, new_key(data)
     finally:
         stop(process)
 
 
-def test_real_server_answers_the_done_when_messages(server: str) -> None:
-    with httpx.Client(base_url=server, timeout=10) as http:
+def test_real_server_answers_the_done_when_messages(server: tuple[str, str]) -> None:
+    url, key = server
+    auth = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=url, timeout=10, headers=auth) as http:
         ctx = {"now": OPEN_HOURS}
         greeting = http.post("/v1/suggest", json={"message": "在吗", "context": ctx}).json()
         assert greeting["suggestions"][0]["category"] == "greeting"
@@ -78,11 +106,12 @@ def test_real_server_answers_the_done_when_messages(server: str) -> None:
         assert not any("49" in s["text"] for s in shown)
 
 
-def test_real_server_refuses_bad_input_with_the_error_shape(server: str) -> None:
+def test_real_server_refuses_bad_input_with_the_error_shape(server: tuple[str, str]) -> None:
+    url, key = server
     response = httpx.post(
-        server + "/v1/suggest",
+        url + "/v1/suggest",
         content=b"\xff\xfe\x00garbage",
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", "Authorization": f"Bearer {key}"},
         timeout=10,
     )
     assert response.status_code == 400
@@ -94,8 +123,7 @@ def start_server(
 ) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     env = {**os.environ, "KEFU_DATA_DIR": str(data), **extra_env}
-    kefu = Path(sys.executable).with_name("kefu")
-    command = [str(kefu)] if kefu.exists() else [sys.executable, "-m", "app.cli"]
+    command = kefu_command()
     log = log_path.open("wb")
     process = subprocess.Popen(
         [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
@@ -141,14 +169,15 @@ def test_an_edit_through_one_server_is_served_by_another_within_a_second(
             "tone": "friendly",
             "context": {"now": OPEN_HOURS},
         }
-        with httpx.Client(timeout=10) as http:
+        auth = {"Authorization": f"Bearer {new_key(data)}"}
+        with httpx.Client(timeout=10, headers=auth) as http:
             stored = http.get(f"{first}/v1/library/templates/thanks.goodbye")
             document = stored.json()["template"]
             document["replies"]["en"]["friendly"] = "Bye for now, come back soon!"
             saved = http.put(
                 f"{first}/v1/library/templates/thanks.goodbye",
                 json=document,
-                headers={"If-Match": stored.headers["ETag"], "X-Kefu-User": "ana"},
+                headers={"If-Match": stored.headers["ETag"]},
             )
             assert saved.status_code == 200, saved.text
             start = time.monotonic()

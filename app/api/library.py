@@ -1,8 +1,8 @@
 """`/v1/library/…`: managers read and change templates, with versions and history.
 
 Every change carries `If-Match` with the version it was based on; a stale one answers 412
-with the current version and changes nothing. Until accounts exist (the access issue),
-the author is the `X-Kefu-User` header.
+with the current version and changes nothing. Reading needs `library:read`, changing
+`library:write`; the author of a change is the signed-in user (or `key:NAME#ID`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from fastapi import APIRouter, Header, Query, Response
 from jinja2 import TemplateError
 from pydantic import BaseModel, Field
 
+from app.api.access import Editor, Reader
 from app.api.deps import KefuDep
 from app.compiled import template_problems
 from app.errors import AlreadyExists, InvalidInput, NotFound, PreconditionRequired, VersionConflict
@@ -34,7 +35,6 @@ from app.store.repository import Conflict, StoredTemplate, TemplateEditor
 
 router = APIRouter(prefix="/v1/library", tags=["library"])
 
-Author = Annotated[str, Header(alias="X-Kefu-User", max_length=120)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40)]
 
 
@@ -135,6 +135,7 @@ def _conflict(editor: TemplateEditor, template_id: str, exc: Conflict) -> Versio
 
 @router.get("/templates", response_model=TemplatePage)
 def list_templates(
+    _: Reader,
     kefu: KefuDep,
     category: str | None = None,
     locale: str | None = None,
@@ -165,7 +166,9 @@ def list_templates(
 
 
 @router.get("/templates/{template_id}", response_model=TemplateOut)
-def get_template(template_id: str, kefu: KefuDep, response: Response) -> TemplateOut:
+def get_template(
+    template_id: str, _: Reader, kefu: KefuDep, response: Response
+) -> TemplateOut:
     stored = _editor(kefu).get(template_id)
     if stored is None:
         raise NotFound(f"no template {template_id!r}")
@@ -177,14 +180,15 @@ def create_template(
     template: Template,
     kefu: KefuDep,
     response: Response,
-    author: Author = "api",
+    who: Editor,
     message: str = "created",
 ) -> TemplateOut:
     _validate(kefu, template)
     try:
-        stored = _editor(kefu).create(template, author, message)
+        stored = _editor(kefu).create(template, who.name, message)
     except Conflict as exc:
         raise AlreadyExists(f"template {template.id} exists already") from exc
+    response.headers["Location"] = f"/v1/library/templates/{stored.template.id}"
     return _out(stored, response)
 
 
@@ -194,8 +198,8 @@ def update_template(
     template: Template,
     kefu: KefuDep,
     response: Response,
+    who: Editor,
     if_match: IfMatch = None,
-    author: Author = "api",
     message: str = "updated",
 ) -> TemplateOut:
     expected = _expected(if_match)
@@ -204,7 +208,7 @@ def update_template(
     _validate(kefu, template)
     editor = _editor(kefu)
     try:
-        return _out(editor.update(template, expected, author, message), response)
+        return _out(editor.update(template, expected, who.name, message), response)
     except KeyError as exc:
         raise NotFound(f"no template {template_id!r}") from exc
     except Conflict as exc:
@@ -236,11 +240,11 @@ def delete_template(
     template_id: str,
     kefu: KefuDep,
     response: Response,
+    who: Editor,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> TemplateOut:
     """Soft delete: the template stops being suggested and can be restored."""
-    return _set_deleted(kefu, template_id, True, if_match, author, response)
+    return _set_deleted(kefu, template_id, True, if_match, who.name, response)
 
 
 @router.post("/templates/{template_id}/restore", response_model=TemplateOut)
@@ -248,14 +252,14 @@ def restore_template(
     template_id: str,
     kefu: KefuDep,
     response: Response,
+    who: Editor,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> TemplateOut:
-    return _set_deleted(kefu, template_id, False, if_match, author, response)
+    return _set_deleted(kefu, template_id, False, if_match, who.name, response)
 
 
 @router.get("/templates/{template_id}/history", response_model=list[HistoryEntry])
-def template_history(template_id: str, kefu: KefuDep) -> list[HistoryEntry]:
+def template_history(template_id: str, _: Reader, kefu: KefuDep) -> list[HistoryEntry]:
     if kefu.store is None or _editor(kefu).get(template_id) is None:
         raise NotFound(f"no template {template_id!r}")
     return [
@@ -273,6 +277,7 @@ def template_history(template_id: str, kefu: KefuDep) -> list[HistoryEntry]:
 @router.get("/templates/{template_id}/diff")
 def template_diff(
     template_id: str,
+    _: Reader,
     kefu: KefuDep,
     from_version: Annotated[int, Query(alias="from", ge=1)],
     to_version: Annotated[int, Query(alias="to", ge=1)],
@@ -303,8 +308,8 @@ def rollback_template(
     body: RollbackBody,
     kefu: KefuDep,
     response: Response,
+    who: Editor,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> TemplateOut:
     """Make an earlier version current again (as a new version: history stays whole)."""
     expected = _expected(if_match)
@@ -314,7 +319,7 @@ def rollback_template(
         raise NotFound(f"{template_id}: no version {body.version}")
     _validate(kefu, old)
     try:
-        return _out(editor.rollback(template_id, body.version, expected, author), response)
+        return _out(editor.rollback(template_id, body.version, expected, who.name), response)
     except Conflict as exc:
         raise _conflict(editor, template_id, exc) from exc
 
@@ -337,7 +342,7 @@ class PreviewItem(BaseModel):
 
 
 @router.post("/preview", response_model=list[PreviewItem])
-def preview(body: PreviewBody, kefu: KefuDep) -> list[PreviewItem]:
+def preview(body: PreviewBody, _: Reader, kefu: KefuDep) -> list[PreviewItem]:
     """Render a template in chosen (or all) locales × tones, as a buyer would read it."""
     library = kefu.snapshot.library
     template = body.template

@@ -366,6 +366,14 @@ class Access:
             raise NotFound(f"no user {name!r}")
         values: dict[str, Any] = {}
         detail: dict[str, Any] = {}
+        if user.role == Role.ADMIN and not user.disabled and (
+            (role is not None and role != Role.ADMIN) or disabled
+        ):
+            others = [
+                u for u in self.db.users() if u.role == Role.ADMIN and not u.disabled and u != user
+            ]
+            if not others:
+                raise InvalidInput(f"{name} is the last active admin: make another admin first")
         if role is not None:
             values["role"] = detail["role"] = check_role(role).value
         if disabled is not None:
