@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from app import __version__
-from app.api import activity, admin, auth, library, meta, suggest
+from app.api import activity, admin, auth, categories, library, meta, shop, suggest
 from app.api.access import AccessMiddleware, require
 from app.api.errors import BodyLimit, install_error_handlers
 from app.auth.access import Access
@@ -48,13 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.kefu = kefu
     app.state.access = access
     install_error_handlers(app)
-    app.include_router(meta.router)
-    app.include_router(auth.router)
-    app.include_router(suggest.router)
-    app.include_router(library.router)
-    app.include_router(activity.router)
-    app.include_router(admin.router)
-    _api_docs(app)
+    add_routes(app)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     logging.getLogger("kefu").info("library %s loaded", kefu.snapshot.version)
@@ -63,7 +57,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _api_docs(app: FastAPI) -> None:
+def add_routes(app: FastAPI) -> None:
+    """Every route kefu serves (each declares who may call it; tests/test_access.py
+    builds its role table from here, and checks the running app has no other route)."""
+    app.include_router(meta.router)
+    app.include_router(auth.router)
+    app.include_router(suggest.router)
+    app.include_router(library.router)
+    app.include_router(categories.router)
+    app.include_router(shop.router)
+    app.include_router(activity.router)
+    app.include_router(admin.router)
     signed_in = [Depends(require())]
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=signed_in)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.api.access import Editor, require
+from app.api.access import require
 from app.api.deps import KefuDep
-from app.api.library import TemplateOut, _conflict, _editor, _expected, _out, _validate
+from app.api.library import TemplateOut, _conflict, _editor, _out, _validate
+from app.api.versioning import Author, IfMatch, expected_version
 from app.auth.scopes import Scope
 from app.errors import InvalidInput, NotFound
 from app.library import Triggers
@@ -101,12 +102,12 @@ def add_as_trigger(
     unmatched_id: int,
     body: AddTriggerBody,
     kefu: KefuDep,
+    author: Author,
     response: Response,
-    who: Editor,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> TemplateOut:
     """Add an unmatched message as a trigger example of a template (a new version)."""
-    expected = _expected(if_match)
+    expected = expected_version(if_match)
     found = _activity(kefu.activity).unmatched_message(unmatched_id)
     if found is None:
         raise NotFound(f"no unmatched message {unmatched_id} (or its text has expired)")
@@ -126,7 +127,7 @@ def add_as_trigger(
     _validate(kefu, template)
     try:
         why = f"trigger from unmatched #{unmatched_id}"
-        saved = editor.update(template, expected, who.name, why)
+        saved = editor.update(template, expected, author, why)
     except Conflict as exc:
         raise _conflict(editor, body.template_id, exc) from exc
     return _out(saved, response)

@@ -45,4 +45,6 @@ def parse_scopes(text: str | list[str]) -> tuple[Scope, ...]:
             scopes.append(scope)
     if not scopes:
         raise ValueError("give at least one scope")
+    if Scope.LIBRARY_WRITE in scopes and Scope.LIBRARY_READ not in scopes:
+        scopes.append(Scope.LIBRARY_READ)  # changing the library means reading it first
     return tuple(scopes)
