@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from app import __version__
-from app.api import activity, admin, auth, categories, library, meta, shop, suggest
+from app.api import activity, admin, auth, categories, library, meta, shop, suggest, trying
 from app.api.access import AccessMiddleware, require
 from app.api.errors import BodyLimit, install_error_handlers
 from app.auth.access import Access
@@ -66,6 +66,7 @@ def add_routes(app: FastAPI) -> None:
     app.include_router(library.router)
     app.include_router(categories.router)
     app.include_router(shop.router)
+    app.include_router(trying.router)
     app.include_router(activity.router)
     app.include_router(admin.router)
     signed_in = [Depends(require())]
