@@ -42,8 +42,11 @@ class Client:
     `key=None` (no credentials: then it signs in with `login` and keeps the cookie).
     """
 
-    def __init__(self, app: FastAPI, key: str | None = "admin") -> None:
+    def __init__(
+        self, app: FastAPI, key: str | None = "admin", address: str = "203.0.113.7"
+    ) -> None:
         self.app = app
+        self.address = address
         self.headers: dict[str, str] = {}
         if key == "admin":
             key = api_key(app)
@@ -55,7 +58,7 @@ class Client:
         headers = {**self.headers, **kwargs.pop("headers", {})}
 
         async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app, client=("203.0.113.7", 4711))
+            transport = httpx.ASGITransport(app=self.app, client=(self.address, 4711))
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://kefu", cookies=self.cookies
             ) as client:
