@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -72,6 +73,38 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         yield url, new_key(data)
     finally:
         stop(process)
+
+
+def test_first_start_prints_a_one_time_admin_password_that_must_be_replaced(
+    tmp_path: Path,
+) -> None:
+    url, process = start_server(tmp_path, tmp_path / "server.log", {})
+    try:
+        printed = (tmp_path / "server.log").read_text()
+        found = re.search(r"one-time password:\nkefu:\s+(\S+)", printed)
+        assert found, printed
+        password = found.group(1)
+        ask = {"message": "hello", "context": {"now": OPEN_HOURS}}
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.post("/v1/suggest", json=ask).status_code == 401
+            assert http.get("/docs").status_code == 401
+            signed_in = http.post("/v1/auth/login", json={"name": "admin", "password": password})
+            assert signed_in.status_code == 200, signed_in.text
+            assert signed_in.json()["must_change_password"] is True
+            blocked = http.post("/v1/suggest", json=ask)
+            assert blocked.json()["error"]["code"] == "password_change_required"
+            new = "my own admin password"
+            changed = http.post("/v1/auth/password", json={"current": password, "new": new})
+            assert changed.status_code == 200, changed.text
+            assert http.post("/v1/suggest", json=ask).status_code == 200
+            assert http.get("/v1/admin/users").json()[0]["name"] == "admin"
+            again = http.post("/v1/auth/login", json={"name": "admin", "password": password})
+            assert again.status_code == 401  # the printed password is spent
+    finally:
+        stop(process)
+    url, process = start_server(tmp_path, tmp_path / "second.log", {})
+    stop(process)
+    assert "password" not in (tmp_path / "second.log").read_text()  # printed once only
 
 
 def test_real_server_answers_the_done_when_messages(server: tuple[str, str]) -> None:
