@@ -11,6 +11,7 @@ from app.config import Settings, database_url
 from app.language import warm_up
 from app.library import load_library
 from app.store.activity import ActivityLog
+from app.store.notify import is_postgres, listen
 from app.store.repository import LibraryStore
 from app.suggest import (
     Options,
@@ -35,6 +36,7 @@ class Kefu:
         self._last_purge = 0.0
         self.revision = -1
         self._watcher: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
         self._warm: threading.Thread | None = None
         self._stop = threading.Event()
         self.options = Options(
@@ -69,16 +71,31 @@ class Kefu:
     def load(self) -> Snapshot:
         """Read the library from the store, compile it, swap it in (one assignment)."""
         with self._lock:
-            warm_up()
-            store = self.store if self.store is not None else self.open_store()
-            revision = store.revision()
-            snapshot = build_snapshot(
-                store.load_library(),
-                cache_dir=self.settings.data_dir / "cache",
-                previous=self._snapshot,
-            )
-            self._snapshot = snapshot
-            self.revision = revision
+            return self._load_locked()
+
+    def reload_if_changed(self) -> bool:
+        """Build and swap in a new snapshot if the store moved on; True if it did."""
+        store = self.store
+        if store is None or store.revision() == self.revision:
+            return False
+        with self._lock:
+            # Another thread (the listener or the poller) may have loaded it meanwhile.
+            if store.revision() == self.revision:
+                return False
+            self._load_locked()
+            return True
+
+    def _load_locked(self) -> Snapshot:
+        warm_up()
+        store = self.store if self.store is not None else self.open_store()
+        revision = store.revision()
+        snapshot = build_snapshot(
+            store.load_library(),
+            cache_dir=self.settings.data_dir / "cache",
+            previous=self._snapshot,
+        )
+        self._snapshot = snapshot
+        self.revision = revision
         # Compile the rest off the request path; a request that comes first compiles its own.
         self._warm = threading.Thread(
             target=snapshot.replies.warm,
@@ -96,32 +113,47 @@ class Kefu:
         return self._warm is None or not self._warm.is_alive()
 
     def watch(self) -> None:
-        """Poll the store's revision; a change builds a new snapshot and swaps it in.
+        """Keep the snapshot current: poll the store's revision and, on PostgreSQL, also
+        LISTEN for the NOTIFY every save sends.
 
         Every worker and every replica on the same database runs its own watcher, so a
-        saved change reaches all of them within `reload_interval` plus a rebuild.
+        saved change reaches all of them within a rebuild (plus `reload_interval` on SQLite).
         """
         if self._watcher is not None:
             return
         self._stop.clear()
 
+        def reload() -> None:
+            try:
+                self.reload_if_changed()
+            except Exception:  # noqa: BLE001 - a failed reload keeps the old snapshot
+                log.exception("reloading the library failed; still serving the old one")
+
         def loop() -> None:
             while not self._stop.wait(self.settings.reload_interval):
+                reload()
                 try:
-                    if self.store is not None and self.store.revision() != self.revision:
-                        self.load()
                     self._housekeeping()
-                except Exception:  # noqa: BLE001 - a failed reload keeps the old snapshot
-                    log.exception("reloading the library failed; still serving the old one")
+                except Exception:  # noqa: BLE001 - counts wait for the next round
+                    log.exception("writing activity counts failed")
 
         self._watcher = threading.Thread(target=loop, name="kefu-watch", daemon=True)
         self._watcher.start()
+        if self.store is not None and is_postgres(self.store.engine):
+            self._listener = threading.Thread(
+                target=listen,
+                args=(self.store.engine, reload, self._stop),
+                name="kefu-listen",
+                daemon=True,
+            )
+            self._listener.start()
 
     def close(self) -> None:
         self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join(timeout=30)
-            self._watcher = None
+        for thread in (self._watcher, self._listener):
+            if thread is not None:
+                thread.join(timeout=30)
+        self._watcher = self._listener = None
         if self.activity is not None:
             try:
                 self.activity.flush()

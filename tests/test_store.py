@@ -138,3 +138,38 @@ def test_an_edited_reply_is_served_within_a_second(store_url: str, tmp_path: Pat
     finally:
         editor.store.close()
         kefu.close()
+
+
+@pytest.fixture()
+def postgres_url() -> Iterator[str]:
+    yield from postgres_schema_url()
+
+
+def test_postgresql_replicas_hear_a_save_by_notify_without_polling(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # Polling every 30 s: only LISTEN/NOTIFY can bring the edit within a second.
+    url = postgres_url
+    settings = Settings(data_dir=tmp_path / "data", replies_dir=REPLIES, database_url=url,
+                        reload_interval=30)
+    kefu = Kefu(settings)
+    kefu.load()
+    assert kefu.warmed(timeout=60)
+    kefu.watch()
+    editor = TemplateEditor(LibraryStore(url))
+    try:
+        time.sleep(0.5)  # the listener connects
+        stored = editor.get("thanks.goodbye")
+        assert stored is not None
+        replies = {**stored.template.replies}
+        replies["en"] = {**replies["en"], Tone.formal: "Goodbye, and thank you."}
+        start = time.monotonic()
+        editor.update(stored.template.model_copy(update={"replies": replies}), stored.version,
+                      "ana", "shorter goodbye")
+        key = ("thanks.goodbye", "en", Tone.formal)
+        while kefu.snapshot.replies.sources[key] != "Goodbye, and thank you.":
+            assert time.monotonic() - start < 1.0, "NOTIFY did not bring the edit within 1 s"
+            time.sleep(0.02)
+    finally:
+        editor.store.close()
+        kefu.close()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.library import Category, Library, ShopFacts, Template, VariableCatalog
 from app.review import needs_review
+from app.store.notify import announce
 from app.store.tables import (
     CategoryRow,
     CategoryVersionRow,
@@ -149,6 +150,7 @@ class LibraryStore:
             .where(LibraryStateRow.id == 1)
             .values(revision=LibraryStateRow.revision + 1)
         )
+        announce(session)  # PostgreSQL: every replica hears it when this commits
 
     def revision(self) -> int:
         with self._sessions() as session:
