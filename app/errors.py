@@ -7,6 +7,7 @@ The JSON body of every failure is ``{"error": {"code", "message", "details"}}``;
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 
 class KefuError(Exception):
@@ -87,6 +88,18 @@ class Unauthorized(KefuError):
     status = 401
     code = "unauthorized"
     headers = {"WWW-Authenticate": 'Bearer realm="kefu"'}
+
+
+class SignInRequired(KefuError):
+    """A page asked for by someone not signed in: 303 to the login page, then back."""
+
+    status = 303
+    code = "sign_in_required"
+
+    def __init__(self, path: str, query: str = "") -> None:
+        super().__init__("sign in first")
+        back = path + (f"?{query}" if query else "")
+        self.headers = {"Location": "/login?next=" + quote(back, safe="")}
 
 
 class Forbidden(KefuError):

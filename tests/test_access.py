@@ -525,3 +525,31 @@ def test_kefu_serve_binds_to_loopback_unless_told(tmp_path: Path) -> None:
     from app.cli import build_parser
 
     assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
+
+
+def test_a_page_sends_an_unknown_caller_to_sign_in_and_back(app: FastAPI, people: Any) -> None:
+    from fastapi import Depends
+    from fastapi.responses import PlainTextResponse
+
+    from app.api.access import require_page
+    from app.api.errors import install_error_handlers
+
+    pages = FastAPI()
+    pages.state.access = app.state.access
+    install_error_handlers(pages)
+
+    @pages.get("/library", dependencies=[Depends(require_page(Scope.LIBRARY_READ))])
+    async def library_page() -> PlainTextResponse:
+        return PlainTextResponse("the library")
+
+    visitor = Client(pages, key=None, address="198.51.100.30")
+    sent = visitor.get("/library?q=ship", follow_redirects=False)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/login?next=%2Flibrary%3Fq%3Dship"
+    manager = Client(app, key=None, address="198.51.100.31")
+    signed_in = manager.login("mo", PASSWORD)
+    cookie = {"Cookie": f"{COOKIE}={signed_in.cookies[COOKIE]}"}
+    assert visitor.get("/library", headers=cookie).text == "the library"
+    agent = Client(app, key=None, address="198.51.100.32")
+    cookie = {"Cookie": f"{COOKIE}={agent.login('sia', PASSWORD).cookies[COOKIE]}"}
+    assert visitor.get("/library", headers=cookie).status_code == 403

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.access import Access, Principal
 from app.auth.scopes import Scope as S
-from app.errors import Forbidden, PasswordChangeRequired, Unauthorized
+from app.errors import Forbidden, PasswordChangeRequired, SignInRequired, Unauthorized
 
 log = logging.getLogger("kefu")
 
@@ -99,14 +99,23 @@ async def authenticate(request: Request, access: Access) -> Principal:
 
 
 class Requirement:
-    """A route's rule: the caller must hold any of `scopes` (none given: be signed in)."""
+    """A route's rule: the caller must hold any of `scopes` (none given: be signed in).
+
+    For an HTML page (`page=True`) a caller who is not signed in, or must first change
+    their password, is sent to the login page with where they were going.
+    """
 
     def __init__(
-        self, *scopes: S, limit: bool = False, allow_password_change: bool = False
+        self,
+        *scopes: S,
+        limit: bool = False,
+        allow_password_change: bool = False,
+        page: bool = False,
     ) -> None:
         self.scopes = scopes
         self.limit = limit
         self.allow_password_change = allow_password_change
+        self.page = page
         self.audited = S.LIBRARY_WRITE in scopes  # the audit middleware records changes
 
     def __repr__(self) -> str:
@@ -114,11 +123,16 @@ class Requirement:
 
     async def __call__(self, request: Request) -> Principal:
         access = get_access(request)
-        principal = await authenticate(request, access)
-        if principal.must_change_password and not self.allow_password_change:
-            raise PasswordChangeRequired(
-                "set a new password first: POST /v1/auth/password with the current one"
-            )
+        try:
+            principal = await authenticate(request, access)
+            if principal.must_change_password and not self.allow_password_change:
+                raise PasswordChangeRequired(
+                    "set a new password first: POST /v1/auth/password with the current one"
+                )
+        except (Unauthorized, PasswordChangeRequired):
+            if self.page:
+                raise SignInRequired(request.url.path, request.url.query) from None
+            raise
         if self.scopes and not principal.may(*self.scopes):
             wanted = " or ".join(s.value for s in self.scopes)
             raise Forbidden(f"{principal.name} may not do this (needs {wanted})")
@@ -131,6 +145,11 @@ class Requirement:
 
 def require(*scopes: S, limit: bool = False, allow_password_change: bool = False) -> Requirement:
     return Requirement(*scopes, limit=limit, allow_password_change=allow_password_change)
+
+
+def require_page(*scopes: S) -> Requirement:
+    """The rule for an HTML page: like `require`, but unknown callers go to /login."""
+    return Requirement(*scopes, page=True)
 
 
 class Public:
