@@ -14,6 +14,7 @@ from app import __version__
 from app.api import activity, admin, auth, categories, library, meta, shop, suggest, trying
 from app.api.access import AccessMiddleware, require
 from app.api.errors import BodyLimit, install_error_handlers
+from app.api.openapi import install_openapi
 from app.auth.access import Access
 from app.config import Settings
 from app.service import Kefu
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.access = access
     install_error_handlers(app)
     add_routes(app)
+    install_openapi(app)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     logging.getLogger("kefu").info("library %s loaded", kefu.snapshot.version)

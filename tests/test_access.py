@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.convertors import IntegerConvertor
 
 from app.api.access import COOKIE, Public, Requirement
+from app.api.openapi import api_routes, route_rules
 from app.auth.access import Access
 from app.auth.scopes import ROLE_SCOPES, Role, Scope, parse_scopes
 from app.auth.tokens import new_session_cookie
@@ -26,25 +27,8 @@ from tests.test_error_shape import assert_error_shape
 # ---- the table: every route × every kind of caller --------------------------------------
 
 
-def rules(route: APIRoute) -> list[Requirement | Public]:
-    """Every access rule a route's dependencies declare, however deep."""
-    found: list[Requirement | Public] = []
-    stack = [route.dependant]
-    while stack:
-        dependant = stack.pop()
-        if isinstance(dependant.call, Requirement | Public):
-            found.append(dependant.call)
-        stack.extend(dependant.dependencies)
-    return found
-
-
-def all_routes(app: FastAPI) -> list[Any]:
-    """Every route, with included routers flattened (newer FastAPI keeps them nested)."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI: app.routes is flat already
-        return list(app.routes)
-    return [context.route for context in iter_route_contexts(app.routes)]
+rules = route_rules
+all_routes = api_routes
 
 
 def _declared_routes() -> list[APIRoute]:
@@ -553,3 +537,19 @@ def test_a_page_sends_an_unknown_caller_to_sign_in_and_back(app: FastAPI, people
     agent = Client(app, key=None, address="198.51.100.32")
     cookie = {"Cookie": f"{COOKIE}={agent.login('sia', PASSWORD).cookies[COOKIE]}"}
     assert visitor.get("/library", headers=cookie).status_code == 403
+
+
+def test_the_api_schema_says_how_to_authenticate_and_which_answers_refuse(
+    client: Client,
+) -> None:
+    schema = client.get("/openapi.json").json()
+    assert set(schema["components"]["securitySchemes"]) == {
+        "apiKeyBearer",
+        "apiKeyHeader",
+        "session",
+    }
+    suggest = schema["paths"]["/v1/suggest"]["post"]
+    assert {"401", "403", "429"} <= set(suggest["responses"]) and suggest["security"]
+    assert schema["paths"]["/healthz"]["get"]["security"] == []
+    assert "401" not in schema["paths"]["/healthz"]["get"]["responses"]
+    assert "429" in schema["paths"]["/v1/auth/login"]["post"]["responses"]

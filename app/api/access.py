@@ -33,9 +33,14 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CORS_HEADERS = "authorization, content-type, x-api-key, accept-language, if-match"
 
 
-def get_access(request: Request) -> Access:
+def _access_of(request: Request) -> Access:
     access: Access = request.app.state.access
     return access
+
+
+async def get_access(request: Request) -> Access:
+    """`async`: a plain `def` dependency would cost a threadpool hop per request."""
+    return _access_of(request)
 
 
 AccessDep = Annotated[Access, Depends(get_access)]
@@ -122,7 +127,7 @@ class Requirement:
         return f"require({', '.join(s.value for s in self.scopes)})"
 
     async def __call__(self, request: Request) -> Principal:
-        access = get_access(request)
+        access = _access_of(request)
         try:
             principal = await authenticate(request, access)
             if principal.must_change_password and not self.allow_password_change:
