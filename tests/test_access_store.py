@@ -67,6 +67,8 @@ def test_sessions_end_one_or_all_and_expire(db: AccessStore) -> None:
     assert db.session_user(digest("b")) is not None
     db.change_user(user.id, disabled=True)
     assert db.session_user(digest("b")) is None
+    db.create_session(digest("gone"), user.id, datetime.now(UTC) - timedelta(seconds=1), "x")
+    assert db.purge_sessions() == 1  # only the expired one
 
 
 def test_keys_are_found_by_digest_and_revoked(db: AccessStore) -> None:

@@ -162,6 +162,7 @@ class Access:
         self._keys = _Cache()
         self._touched: dict[int, float] = {}
         self._origins: tuple[frozenset[str], float] = (frozenset(), 0.0)
+        self._purged = 0.0
         self._lock = threading.Lock()
         self.suggest_limit = RateLimiter(settings.suggest_rate_per_minute)
         self.login_by_address = RateLimiter(settings.login_rate_per_minute)
@@ -222,6 +223,9 @@ class Access:
             self.db.audit(name, "login.failed", name, detail, remote)
             raise Unauthorized(BAD_LOGIN)
         self.db.login_succeeded(user.id)
+        if time.monotonic() - self._purged > 3600:  # expired sessions go, now and then
+            self._purged = time.monotonic()
+            self.db.purge_sessions()
         cookie, session = new_session_cookie(self.secret)
         expires = now + timedelta(hours=self.settings.session_hours)
         self.db.create_session(session, user.id, expires, remote)
