@@ -81,9 +81,10 @@ def reply_sources(library: Library, previous: CompiledReplies | None = None) -> 
         return CompiledReplies(
             env=make_environment(), sources=sources, version=library_version(library)
         )
+    # A copy first: the warm-up thread may still be adding to the previous cache.
     kept = {
         key: compiled
-        for key, compiled in previous._cache.items()
+        for key, compiled in dict(previous._cache).items()
         if sources.get(key) == previous.sources.get(key)
     }
     return CompiledReplies(

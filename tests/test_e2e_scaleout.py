@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import OPEN_HOURS
 from tests.proxy import RoundRobinProxy
-from tests.servers import start_server, stop
+from tests.servers import new_key, start_server, stop
 from tests.stores import postgres_schema_url
 
 pytestmark = pytest.mark.e2e
@@ -46,8 +46,9 @@ class Load:
     """Suggest requests through the proxy at about `rate` a second, a new connection each
     (a steady widget load; saturating a 2-core machine would measure the machine)."""
 
-    def __init__(self, url: str, rate: float = 100) -> None:
+    def __init__(self, url: str, key: str, rate: float = 100) -> None:
         self.url = url
+        self.headers = {"Authorization": f"Bearer {key}"}
         self.interval = 1 / rate
         self.statuses: list[int] = []
         self.failures: list[str] = []
@@ -64,7 +65,9 @@ class Load:
 
     def _run(self) -> None:
         limits = httpx.Limits(max_keepalive_connections=0)  # spread over both replicas
-        with httpx.Client(base_url=self.url, timeout=10, limits=limits) as http:
+        with httpx.Client(
+            base_url=self.url, timeout=10, limits=limits, headers=self.headers
+        ) as http:
             for n in range(10**9):
                 if self._stop.wait(self.interval):
                     return
@@ -99,8 +102,10 @@ def test_two_replicas_on_postgresql_behind_a_proxy_serve_an_edit_within_a_second
         replicas = [future.result() for future in starting]
     (first, p1), (second, p2) = replicas
     try:
+        key = new_key(tmp_path / "one", env=env)  # `kefu keys create` on the shared database
+        auth = {"Authorization": f"Bearer {key}"}
         backends = [("127.0.0.1", int(url.rsplit(":", 1)[1])) for url in (first, second)]
-        with RoundRobinProxy(backends) as proxy, Load(proxy.url) as load:
+        with RoundRobinProxy(backends) as proxy, Load(proxy.url, key) as load:
             # As a running service: both have compiled their replies (under load meanwhile).
             deadline = time.monotonic() + 120
             while not all(
@@ -110,7 +115,7 @@ def test_two_replicas_on_postgresql_behind_a_proxy_serve_an_edit_within_a_second
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
             time.sleep(1)
-            with httpx.Client(timeout=10) as http:
+            with httpx.Client(timeout=10, headers=auth) as http:
                 assert not serves_edit(http, second)
                 stored = http.get(f"{first}/v1/library/templates/thanks.goodbye")
                 document = stored.json()["template"]
@@ -118,7 +123,7 @@ def test_two_replicas_on_postgresql_behind_a_proxy_serve_an_edit_within_a_second
                 saved = http.put(
                     f"{first}/v1/library/templates/thanks.goodbye",
                     json=document,
-                    headers={"If-Match": stored.headers["ETag"], "X-Kefu-User": "ana"},
+                    headers={"If-Match": stored.headers["ETag"]},
                 )
                 assert saved.status_code == 200, saved.text
                 start = time.monotonic()
@@ -130,7 +135,7 @@ def test_two_replicas_on_postgresql_behind_a_proxy_serve_an_edit_within_a_second
                             seen[url] = time.monotonic() - start
             # Through the proxy, whichever replica answers, the edit is there.
             limits = httpx.Limits(max_keepalive_connections=0)
-            with httpx.Client(timeout=10, limits=limits) as fresh:
+            with httpx.Client(timeout=10, limits=limits, headers=auth) as fresh:
                 assert all(serves_edit(fresh, proxy.url) for _ in range(6))
             time.sleep(1)  # more load after the edit
         took = sorted(round(t * 1000) for t in seen.values())

@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import OPEN_HOURS
-from tests.servers import start_server, stop
+from tests.servers import new_key, start_server, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -38,9 +38,12 @@ def test_two_workers_start_together_on_an_empty_store_and_share_metrics(tmp_path
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         ask = {"message": "when will you ship my order?", "context": {"now": OPEN_HOURS}}
+        auth = {"Authorization": f"Bearer {new_key(data, 'suggest')}"}
         # A new connection each time, so the kernel spreads them over both workers.
-        statuses = [httpx.post(url + "/v1/suggest", json=ask, timeout=10).status_code
-                    for _ in range(40)]
+        statuses = [
+            httpx.post(url + "/v1/suggest", json=ask, headers=auth, timeout=10).status_code
+            for _ in range(40)
+        ]
         assert statuses == [200] * 40
         assert metric(url, "kefu_http_requests_total", route="/v1/suggest", status="200") == 40
         assert metric(url, "kefu_suggestions_total", category="shipping_delay") >= 40

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
+from app.api.access import public, require
 from app.api.deps import KefuDep, MetricsDep, ServiceDep, not_ready
+from app.auth.scopes import Scope
 
 router = APIRouter(tags=["meta"])
 
@@ -30,13 +32,18 @@ class CategoryInfo(BaseModel):
     locales: list[str]
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, dependencies=[Depends(public)])
 async def healthz(kefu: ServiceDep) -> Health:
     """Liveness: the process answers (the library may still be loading)."""
     return Health(status="ok", library_version=kefu.snapshot.version if kefu.ready else None)
 
 
-@router.get("/readyz", response_model=Readiness, responses={503: {"description": "not ready"}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"description": "not ready"}},
+    dependencies=[Depends(public)],  # load balancers and probes carry no credentials
+)
 async def readyz(kefu: ServiceDep, request: Request) -> Readiness:
     """Readiness: 200 once the library is loaded and suggestions can be served, 503 before."""
     if not kefu.ready:
@@ -46,15 +53,25 @@ async def readyz(kefu: ServiceDep, request: Request) -> Readiness:
     )
 
 
-# Plain `def`: with several workers a scrape reads every worker's metric files.
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+# Public like the probes: Prometheus scrapes each replica directly; keep it off the
+# public proxy (docs/deploy.md). Plain `def`: with workers a scrape reads their files.
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+    dependencies=[Depends(public)],
+)
 def metrics(metrics: MetricsDep) -> Response:
     """Prometheus metrics in the text exposition format (the whole server's, any worker)."""
     body, content_type = metrics.exposition()
     return Response(content=body, media_type=content_type)
 
 
-@router.get("/v1/categories", response_model=list[CategoryInfo])
+@router.get(
+    "/v1/categories",
+    response_model=list[CategoryInfo],
+    dependencies=[Depends(require(Scope.SUGGEST, Scope.LIBRARY_READ))],
+)
 async def categories(kefu: KefuDep) -> list[CategoryInfo]:
     """The library's categories with their template counts and locales."""
     return [

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.api.access import require
 from app.api.deps import KefuDep
 from app.api.models import MAX_VARIABLES, RequestLocale, VariableValue
+from app.auth.scopes import Scope
 from app.errors import InvalidInput, NotFound
 from app.library import Tone
 from app.suggest import Suggestion, render_reply
 
-router = APIRouter(prefix="/v1", tags=["suggest"])
+# Rendering again what an agent already got: the agent's scope, without the rate limit.
+router = APIRouter(prefix="/v1", tags=["suggest"], dependencies=[Depends(require(Scope.SUGGEST))])
 
 
 class RenderBody(BaseModel):

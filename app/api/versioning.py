@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Response
 
+from app.api.access import Editor
 from app.errors import InvalidInput, PreconditionRequired, VersionConflict
 
-Author = Annotated[str, Header(alias="X-Kefu-User", max_length=120)]
+
+def _author(who: Editor) -> str:
+    """A change needs `library:write`; its author is who made it (a user, or `key:NAME#ID`)."""
+    return who.name
+
+
+Author = Annotated[str, Depends(_author)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40)]
 
 
