@@ -55,6 +55,21 @@ class CategoryModel:
         return probabilities
 
 
+    def probabilities_many(
+        self, feature_ids: np.ndarray, values: np.ndarray, starts: np.ndarray
+    ) -> np.ndarray:
+        """`probabilities` for several queries: their features concatenated, each query's
+        first position in `starts` (every query has at least one feature)."""
+        if not self.categories or not starts.size:
+            return np.zeros((starts.size, len(self.categories)))
+        contributions = self.weights[feature_ids] * values[:, None]
+        scores = np.add.reduceat(contributions, starts, axis=0) + self.bias
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+        return probabilities
+
+
 def train(matrix: sparse.csr_matrix, labels: Sequence[str]) -> CategoryModel:
     """Fit softmax regression with L2 by full-batch Adam (deterministic: zero start)."""
     categories = tuple(sorted(set(labels)))

@@ -27,10 +27,13 @@ import math
 import os
 import pickle
 import tempfile
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -66,9 +69,12 @@ class TriggerSource:
     keyword: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """A template's evidence for one query."""
+class Match(NamedTuple):
+    """A template's evidence for one query.
+
+    A named tuple rather than a frozen dataclass: a search builds about ten per ask, and
+    a tuple is several times cheaper to create.
+    """
 
     template_id: str
     confidence: float
@@ -84,6 +90,22 @@ class Match:
     trigger_languages: tuple[str, ...] = ()  # every language whose triggers say the same
 
 
+@lru_cache(maxsize=1 << 16)
+def _token_features(token: str) -> tuple[str, ...]:
+    """The features one token contributes (buyers reuse words, so this is cached)."""
+    out: list[str] = []
+    if has_unspaced(token):
+        for i, char in enumerate(token):
+            out.append("c:" + char)
+            if i + 1 < len(token):
+                out.append("b:" + token[i : i + 2])
+    else:
+        out.append("w:" + token)
+        padded = f"<{token}>"
+        out.extend("g:" + padded[i : i + 3] for i in range(len(padded) - 2))
+    return tuple(out)
+
+
 def features(norm: Normalized) -> dict[str, float]:
     """Sub-linear term frequencies of a message's features.
 
@@ -91,25 +113,14 @@ def features(norm: Normalized) -> dict[str, float]:
     an exclamation mark and each emoji are features too ("are the tires plastic?" asks,
     "the tires are cheap plastic" complains).
     """
-    counts: dict[str, int] = defaultdict(int)
+    counts: Counter[str] = Counter()
     if norm.question:
         counts["s:?"] = 1
     if norm.exclaim:
         counts["s:!"] = 1
-    for emoji in norm.emoji:
-        counts["e:" + emoji] += 1
-    for token in norm.match_text.split():
-        if has_unspaced(token):
-            for i, char in enumerate(token):
-                counts["c:" + char] += 1
-                if i + 1 < len(token):
-                    counts["b:" + token[i : i + 2]] += 1
-        else:
-            counts["w:" + token] += 1
-            padded = f"<{token}>"
-            for i in range(len(padded) - 2):
-                counts["g:" + padded[i : i + 3]] += 1
-    return {f: 1.0 + math.log(n) for f, n in counts.items()}
+    counts.update("e:" + emoji for emoji in norm.emoji)
+    counts.update(chain.from_iterable(map(_token_features, norm.match_text.split())))
+    return {f: 1.0 if n == 1 else 1.0 + math.log(n) for f, n in counts.items()}
 
 
 def _size(match_text: str) -> int:
@@ -118,22 +129,6 @@ def _size(match_text: str) -> int:
     for token in match_text.split():
         size += len(token) / 2 if has_unspaced(token) else 1
     return max(1, round(size))
-
-
-def _query_phrases(match_text: str) -> Iterable[str]:
-    """Every word n-gram and, in unspaced runs, every substring a keyword could be."""
-    words = match_text.split()
-    for i in range(len(words)):
-        for j in range(i + 1, min(i + MAX_KEYWORD_WORDS, len(words)) + 1):
-            yield " ".join(words[i:j])
-        word = words[i]
-        if has_unspaced(word):
-            for a in range(len(word)):
-                for b in range(a + 1, min(a + MAX_KEYWORD_CHARS, len(word)) + 1):
-                    yield word[a:b]
-        elif len(word) > 4:
-            for end in range(4, len(word)):
-                yield word[:end] + "*"  # keyword stems: "ship" also finds "shipping"
 
 
 class _Postings:
@@ -162,18 +157,39 @@ class _Postings:
         )
 
     def gather(
-        self, ids: list[int], query: list[float]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows, posting weights and the matching query weight of every posting."""
-        feature_ids = np.asarray(ids, dtype=np.int64)
-        starts = self.offsets[feature_ids]
-        lengths = self.offsets[feature_ids + 1] - starts
+        self, ids: np.ndarray, query: np.ndarray, labels: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Rows, posting weights, the matching query weight and the query's label of every
+        posting of `ids` (several queries' features, concatenated)."""
+        starts = self.offsets[ids]
+        lengths = self.offsets[ids + 1] - starts
         total = int(lengths.sum())
         # Concatenated ranges [start, start + length) without a Python loop.
         shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
         index = shift + np.arange(total, dtype=np.int64)
-        repeats = np.repeat(np.asarray(query, dtype=np.float64), lengths)
-        return self.rows[index], self.weights[index], repeats
+        return (
+            self.rows[index],
+            self.weights[index],
+            np.repeat(query, lengths),
+            np.repeat(labels, lengths),
+        )
+
+
+def _sum_by_key(keys: np.ndarray, values: Sequence[np.ndarray], space: int) -> tuple[
+    np.ndarray, list[np.ndarray]
+]:
+    """The distinct keys (ascending) and each values array summed per key.
+
+    Dense counting when the key space is small next to the keys, sorting otherwise, so
+    the cost follows the postings a query touches, not the library's size. Both sum in
+    the order of `keys`, so they give the same floats.
+    """
+    if space <= 16 * keys.size + 4096:
+        sums = [np.bincount(keys, weights=v, minlength=space) for v in values]
+        touched = np.flatnonzero(np.bincount(keys, minlength=space))
+        return touched, [total[touched] for total in sums]
+    touched, inverse = np.unique(keys, return_inverse=True)
+    return touched, [np.bincount(inverse, weights=v, minlength=touched.size) for v in values]
 
 
 class MatchIndex:
@@ -211,6 +227,7 @@ class MatchIndex:
         self._idf = np.array(
             [math.log((1 + n_docs) / (1 + doc_freq[f])) + 1.0 for f in sorted(doc_freq)]
         )
+        self._idf_list: list[float] = self._idf.tolist()
 
         example_rows: list[list[tuple[int, float]]] = [[] for _ in self._vocab]
         # The prefilter: features in more than MAX_DF of the examples ("g:<th", "?") weigh
@@ -276,78 +293,159 @@ class MatchIndex:
             ],
             dtype=np.int64,
         )
+        self._prepare()
 
     @property
     def size(self) -> int:
         return len(self._examples)
 
+    def _prepare(self) -> None:
+        """Lookup structures derived from the index, for cheap queries."""
+        self._category_list: list[int] = self._category_of_template.tolist()
+        self._categories: list[str] = [t.split(".", 1)[0] for t in self.template_ids]
+        first_words: set[str] = set()
+        longest: dict[str, int] = {}
+        stems: set[str] = set()
+        for key in self._keywords:
+            if key.endswith("*"):
+                stems.add(key[:4])
+                continue
+            first_words.add(key.split()[0])
+            if " " not in key:  # any one-word keyword can sit inside an unspaced run
+                longest[key[0]] = max(longest.get(key[0], 0), len(key))
+        self._keyword_first_words = frozenset(first_words)
+        self._keyword_longest = longest  # one-word keywords: longest per first character
+        self._stem_heads = frozenset(stems)
+        self._out_of_scope_class = (
+            self.model.categories.index(OUT_OF_SCOPE)
+            if OUT_OF_SCOPE in self.model.categories
+            else -1
+        )
+
     def _query(self, norm: Normalized) -> tuple[list[int], list[float]]:
         ids: list[int] = []
         weights: list[float] = []
+        vocab = self._vocab
+        idf = self._idf_list
         for feature, tf in features(norm).items():
-            fid = self._vocab.get(feature)
+            fid = vocab.get(feature)
             if fid is not None:
                 ids.append(fid)
-                weights.append(tf * float(self._idf[fid]))
+                weights.append(tf * idf[fid])
         return ids, weights
 
     def _keyword_hits(self, match_text: str) -> dict[int, dict[str, float]]:
+        """Keywords in the text: word n-grams, Latin stems, CJK/Thai substrings.
+
+        Word n-grams up to MAX_KEYWORD_WORDS, in unspaced runs substrings up to
+        MAX_KEYWORD_CHARS, and stems of longer Latin words; only phrases that can start a
+        keyword are looked up.
+        """
         hits: dict[int, dict[str, float]] = defaultdict(dict)
-        for phrase in _query_phrases(match_text):
-            for template, keyword in self._keywords.get(phrase, ()):
-                weight = self._keyword_weight.get(phrase.rstrip("*"), 1.0)
+        keywords = self._keywords
+        weight_of = self._keyword_weight
+
+        def found(phrase: str) -> None:
+            for template, keyword in keywords.get(phrase, ()):
+                weight = weight_of.get(phrase.rstrip("*"), 1.0)
                 hits[template][keyword] = max(hits[template].get(keyword, 0.0), weight)
+
+        words = match_text.split()
+        for i, word in enumerate(words):
+            if word in self._keyword_first_words:
+                for j in range(i + 1, min(i + MAX_KEYWORD_WORDS, len(words)) + 1):
+                    found(" ".join(words[i:j]))
+            if has_unspaced(word):
+                for a, char in enumerate(word):
+                    longest = self._keyword_longest.get(char)
+                    if longest:
+                        stop = min(a + min(longest, MAX_KEYWORD_CHARS), len(word))
+                        for b in range(a + 1, stop + 1):
+                            found(word[a:b])
+            elif len(word) > 4 and word[:4] in self._stem_heads:
+                for end in range(4, len(word)):
+                    found(word[:end] + "*")  # keyword stems: "ship" also finds "shipping"
         return hits
 
     def search(self, query: Normalized, limit: int = 5) -> list[Match]:
         """The `limit` best templates, then the best of each other category with evidence."""
-        text = query.match_text
+        return self.search_many([query], limit)[0]
+
+    def search_many(self, queries: Sequence[Normalized], limit: int = 5) -> list[list[Match]]:
+        """`search` for several queries at once (a message and its asks).
+
+        One pass of array operations serves every query, so their fixed cost is paid once
+        per message rather than once per ask.
+        """
+        results: list[list[Match]] = [[] for _ in queries]
         n_templates = len(self.template_ids)
-        if not text or not n_templates:
-            return []
-        ids, weights = self._query(query)
-        centroid = np.zeros(n_templates)
-        probability = np.zeros(n_templates)
-        out_of_scope = 0.0
-        best_text = np.zeros(n_templates)
-        best_doc = np.full(n_templates, -1, dtype=np.int64)
-        doc_text: dict[int, float] = {}
-        if ids:
-            norm = math.sqrt(sum(w * w for w in weights))
-            by_category = self.model.probabilities(ids, [w / norm for w in weights])
+        live = [i for i, q in enumerate(queries) if q.match_text]
+        if not n_templates or not live:
+            return results
+        nq = len(live)
+        all_ids: list[int] = []
+        all_weights: list[float] = []
+        lengths: list[int] = []
+        norms: list[float] = []
+        for i in live:
+            ids, weights = self._query(queries[i])
+            all_ids.extend(ids)
+            all_weights.extend(weights)
+            lengths.append(len(ids))
+            norms.append(math.sqrt(sum(w * w for w in weights)) if ids else 1.0)
+        centroid: np.ndarray = np.zeros((nq, n_templates))
+        probability = np.zeros((nq, n_templates))
+        out_of_scope = np.zeros(nq)
+        best_flat = np.zeros(nq * n_templates)
+        doc_flat = np.full(nq * n_templates, -1, dtype=np.int64)
+        if all_ids:
+            ids_a = np.asarray(all_ids, dtype=np.int64)
+            weights_a = np.asarray(all_weights, dtype=np.float64)
+            lengths_a = np.asarray(lengths, dtype=np.int64)
+            labels = np.repeat(np.arange(nq, dtype=np.int64), lengths_a)
+            norm_a = np.asarray(norms)
+            with_ids = np.flatnonzero(lengths_a)
+            starts = (np.cumsum(lengths_a) - lengths_a)[with_ids]
+            by_category = self.model.probabilities_many(
+                ids_a, weights_a / norm_a[labels], starts
+            )
             known = self._category_of_template >= 0
-            probability[known] = by_category[self._category_of_template[known]]
-            if OUT_OF_SCOPE in self.model.categories:
-                out_of_scope = float(by_category[self.model.categories.index(OUT_OF_SCOPE)])
-            rows, post, q = self._centroid_post.gather(ids, weights)
+            probability[np.ix_(with_ids, np.flatnonzero(known))] = by_category[
+                :, self._category_of_template[known]
+            ]
+            if self._out_of_scope_class >= 0:
+                out_of_scope[with_ids] = by_category[:, self._out_of_scope_class]
+            rows, post, q, owner = self._centroid_post.gather(ids_a, weights_a, labels)
             if rows.size:
-                centroid = np.bincount(rows, weights=post * q / norm, minlength=n_templates).astype(
-                    np.float64
-                )
-            rows, post, q = self._examples_post.gather(ids, weights)
+                centroid = np.bincount(
+                    owner * n_templates + rows,
+                    weights=post * q / norm_a[owner],
+                    minlength=nq * n_templates,
+                ).reshape(nq, n_templates)
+            rows, post, q, owner = self._examples_post.gather(ids_a, weights_a, labels)
             if rows.size:
-                # Only the examples the query touches: cost follows the postings.
+                # Only the examples the queries touch: cost follows the postings.
                 n_examples = len(self._examples)
-                nearest = np.bincount(rows, weights=post * q / norm, minlength=n_examples)
-                touched = np.flatnonzero(nearest)
-                nearest = nearest[touched]
-                # A two-word example wholly inside a long message is weak evidence.
-                contained = (
-                    np.bincount(rows, weights=post * post, minlength=n_examples)[touched]
-                    * np.minimum(1.0, self._example_size[touched] / 3.0)
-                    * 0.9
+                touched, (nearest, overlap) = _sum_by_key(
+                    owner * n_examples + rows,
+                    (post * q / norm_a[owner], post * post),
+                    nq * n_examples,
                 )
+                examples = touched % n_examples
+                # A two-word example wholly inside a long message is weak evidence.
+                contained = overlap * np.minimum(1.0, self._example_size[examples] / 3.0) * 0.9
                 scores = np.maximum(nearest, contained)
-                templates = self._example_template[touched]
-                np.maximum.at(best_text, templates, scores)
-                winners = np.flatnonzero(scores >= best_text[templates])
-                best_doc[templates[winners]] = touched[winners]
-                firsts = winners
-                doc_text = dict(zip(touched[firsts].tolist(), scores[firsts].tolist(), strict=True))
-        hits = self._keyword_hits(query.match_text)
-        keyword_score = np.zeros(n_templates)
-        for template, found in hits.items():
-            keyword_score[template] = min(2.0, sum(found.values()))
+                slots = (touched // n_examples) * n_templates + self._example_template[examples]
+                np.maximum.at(best_flat, slots, scores)
+                winners = np.flatnonzero(scores >= best_flat[slots])
+                doc_flat[slots[winners]] = examples[winners]
+        best_text = best_flat.reshape(nq, n_templates)
+        best_doc = doc_flat.reshape(nq, n_templates)
+        keyword_score = np.zeros((nq, n_templates))
+        all_hits = [self._keyword_hits(queries[i].match_text) for i in live]
+        for j, hits in enumerate(all_hits):
+            for template, found in hits.items():
+                keyword_score[j, template] = min(2.0, sum(found.values()))
         rough = (
             W_TEXT * best_text
             + W_CENTROID * centroid
@@ -356,86 +454,90 @@ class MatchIndex:
             + 10.0 * (best_text >= 0.999)
         )
         count = min(n_templates, max(RESCORE, limit))
-        leaders = np.argpartition(-rough, count - 1)[:count].tolist()
+        for j, i in enumerate(live):
+            results[i] = self._rank(
+                queries[i].match_text,
+                rough[j],
+                count,
+                limit,
+                best_text[j].tolist(),
+                best_doc[j].tolist(),
+                centroid[j].tolist(),
+                probability[j].tolist(),
+                keyword_score[j].tolist(),
+                all_hits[j],
+                float(out_of_scope[j]),
+            )
+        return results
+
+    def _rank(
+        self,
+        text: str,
+        rough: np.ndarray,
+        count: int,
+        limit: int,
+        best_text: list[float],
+        best_doc: list[int],
+        centroid: list[float],
+        probability: list[float],
+        keyword_score: list[float],
+        hits: dict[int, dict[str, float]],
+        out_of_scope: float,
+    ) -> list[Match]:
+        leaders: list[int] = np.argpartition(-rough, count - 1)[:count].tolist()
         # And the best of every other category with evidence: an alternative of another
         # kind is worth more to an agent than a third variant of the same one.
-        covered = {self._category_of_template[t] for t in leaders}
+        category = self._category_list
+        covered = {category[t] for t in leaders}
         extra = 0
         for t in np.argsort(-rough).tolist():
             if rough[t] <= 0 or extra >= OTHER_CATEGORIES:
                 break
-            if self._category_of_template[t] not in covered:
+            if category[t] not in covered:
                 leaders.append(t)
-                covered.add(self._category_of_template[t])
+                covered.add(category[t])
                 extra += 1
-        matches = [
-            self._explain(
-                int(t),
-                query.match_text,
-                int(best_doc[t]),
-                doc_text,
-                centroid,
-                probability,
-                keyword_score,
-                hits,
-                out_of_scope,
+        matches = []
+        for t in leaders:
+            if rough[t] <= 0:
+                continue
+            similarity = ratio = 0.0
+            source = None
+            doc = best_doc[t]
+            if doc >= 0:
+                example = self._folded[doc]
+                # Edit similarity can only reach 0.8 between strings of similar length.
+                if 0.6 * len(example) <= len(text) <= 1.7 * len(example):
+                    ratio = fuzz.ratio(text, example) / 100.0
+                similarity = max(best_text[t], ratio if ratio >= 0.8 else 0.0)
+                source = self._examples[doc]
+            matches.append(
+                Match(
+                    self.template_ids[t],
+                    confidence(
+                        similarity, centroid[t], keyword_score[t], probability[t], out_of_scope
+                    ),
+                    similarity,
+                    ratio,
+                    centroid[t],
+                    probability[t],
+                    out_of_scope,
+                    keyword_score[t],
+                    source.text if source else None,
+                    source.language if source else None,
+                    tuple(hits.get(t, {})),
+                    self._languages_of[self._folded[doc]] if source else (),
+                )
             )
-            for t in leaders
-            if rough[t] > 0
-        ]
         matches.sort(key=lambda m: (-m.confidence, m.template_id))
         top = matches[:limit]
-        shown = {m.template_id.split(".", 1)[0] for m in top}
+        shown = {self._categories[self._template_pos[m.template_id]] for m in top}
         for match in matches[limit:]:
-            category = match.template_id.split(".", 1)[0]
-            if category not in shown:
+            kind = self._categories[self._template_pos[match.template_id]]
+            if kind not in shown:
                 top.append(match)
-                shown.add(category)
+                shown.add(kind)
         return top
-
-    def _explain(
-        self,
-        template: int,
-        text: str,
-        doc: int,
-        doc_text: dict[int, float],
-        centroid: np.ndarray,
-        probability: np.ndarray,
-        keyword_score: np.ndarray,
-        hits: dict[int, dict[str, float]],
-        out_of_scope: float,
-    ) -> Match:
-        similarity = ratio = 0.0
-        source = None
-        if doc >= 0:
-            example = self._folded[doc]
-            # Edit similarity can only reach 0.8 between strings of similar length.
-            if 0.6 * len(example) <= len(text) <= 1.7 * len(example):
-                ratio = fuzz.ratio(text, example) / 100.0
-            similarity = max(doc_text[doc], ratio if ratio >= 0.8 else 0.0)
-            source = self._examples[doc]
-        found = hits.get(template, {})
-        keywords = float(keyword_score[template])
-        return Match(
-            template_id=self.template_ids[template],
-            confidence=confidence(
-                similarity,
-                float(centroid[template]),
-                keywords,
-                float(probability[template]),
-                out_of_scope,
-            ),
-            similarity=similarity,
-            fuzz=ratio,
-            centroid=float(centroid[template]),
-            category_probability=float(probability[template]),
-            out_of_scope=out_of_scope,
-            keyword_score=keywords,
-            trigger=source.text if source else None,
-            trigger_language=source.language if source else None,
-            keywords=tuple(found),
-            trigger_languages=self._languages_of[self._folded[doc]] if source else (),
-        )
 
 
 def confidence(
@@ -456,7 +558,7 @@ def confidence(
 
 
 # Bump when the index's layout or scoring changes: old cache files are then ignored.
-INDEX_FORMAT = "kefu-index-4"
+INDEX_FORMAT = "kefu-index-5"
 
 
 def index_key(sources: Sequence[TriggerSource], negatives: Sequence[str]) -> str:

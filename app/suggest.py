@@ -240,9 +240,10 @@ def _match_asks(
     asks = split_asks(message)
     pieces = [message] if len(asks) <= 1 else [message, *asks]
     best: dict[str, _Candidate] = {}
-    for order, piece in enumerate(pieces):
-        norm = whole if order == 0 else normalize(piece)
-        for match in snapshot.index.search(norm, limit=max(limit, 3) + 3):
+    queries = [whole, *(normalize(piece) for piece in pieces[1:])]
+    found = snapshot.index.search_many(queries, limit=max(limit, 3) + 3)
+    for order, (piece, matches) in enumerate(zip(pieces, found, strict=True)):
+        for match in matches:
             kept = best.get(match.template_id)
             if kept is None or match.confidence > kept.match.confidence:
                 best[match.template_id] = _Candidate(match, piece, order)

@@ -138,3 +138,19 @@ def test_an_edited_reply_is_served_within_a_second(store_url: str, tmp_path: Pat
     finally:
         editor.store.close()
         kefu.close()
+
+
+def test_counts_served_in_several_batches_add_up(store: LibraryStore) -> None:
+    from app.store.activity import ActivityLog
+
+    log = ActivityLog(store)
+    for batch in (3, 2):
+        for _ in range(batch):
+            log.served("thanks.thank_you", "thanks", "en", "friendly", "en")
+        log.served("greeting.hello", "greeting", "de", "formal", "de")
+        log.unmatched("what is the capital of peru", "en")
+        log.flush()
+    data = log.insights()
+    top = {t["template_id"]: t["count"] for t in data["top_templates"]}
+    assert top == {"thanks.thank_you": 5, "greeting.hello": 2}
+    assert data["unmatched_total"] == 2
