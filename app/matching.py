@@ -27,9 +27,10 @@ import math
 import os
 import pickle
 import tempfile
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
@@ -175,21 +176,37 @@ class _Postings:
         )
 
 
-def _sum_by_key(keys: np.ndarray, values: Sequence[np.ndarray], space: int) -> tuple[
-    np.ndarray, list[np.ndarray]
-]:
-    """The distinct keys (ascending) and each values array summed per key.
+def _native(array: np.ndarray) -> np.ndarray:
+    """The same numbers with numpy's canonical dtype object."""
+    return array.astype(np.dtype(array.dtype.str), copy=True)
 
-    Dense counting when the key space is small next to the keys, sorting otherwise, so
-    the cost follows the postings a query touches, not the library's size. Both sum in
-    the order of `keys`, so they give the same floats.
+
+class _Scratch(threading.local):
+    """Per-thread accumulators over every example, zeroed again after each use.
+
+    Summing a query's postings per example by scattering into these costs time in
+    proportion to the postings, never to the library's size (no allocation, no sort).
     """
-    if space <= 16 * keys.size + 4096:
-        sums = [np.bincount(keys, weights=v, minlength=space) for v in values]
-        touched = np.flatnonzero(np.bincount(keys, minlength=space))
-        return touched, [total[touched] for total in sums]
-    touched, inverse = np.unique(keys, return_inverse=True)
-    return touched, [np.bincount(inverse, weights=v, minlength=touched.size) for v in values]
+
+    def __init__(self, size: int) -> None:
+        self.nearest = np.zeros(size)
+        self.overlap = np.zeros(size)
+        self.last = np.zeros(size, dtype=np.int64)
+
+    def sum_per_row(
+        self, rows: np.ndarray, nearest: np.ndarray, overlap: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct rows (in no particular order) and both weights summed per row,
+        added in the order given (the same floats as `np.bincount`)."""
+        positions = np.arange(rows.size)
+        self.last[rows] = positions
+        touched = rows[self.last[rows] == positions]
+        np.add.at(self.nearest, rows, nearest)
+        np.add.at(self.overlap, rows, overlap)
+        sums = self.nearest[touched], self.overlap[touched]
+        self.nearest[touched] = 0.0
+        self.overlap[touched] = 0.0
+        return touched, *sums
 
 
 class MatchIndex:
@@ -295,12 +312,35 @@ class MatchIndex:
         )
         self._prepare()
 
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state.pop("_scratch", None)  # per thread, rebuilt on load
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        # Unpickled arrays carry dtype objects that are equal to, but not, numpy's own;
+        # several ufuncs (`np.add.at` among them) then leave their fast path, ~15× slower.
+        for name, value in list(self.__dict__.items()):
+            if isinstance(value, np.ndarray):
+                setattr(self, name, _native(value))
+        for postings in (self._examples_post, self._centroid_post):
+            postings.offsets = _native(postings.offsets)
+            postings.rows = _native(postings.rows)
+            postings.weights = _native(postings.weights)
+        self.model = replace(
+            self.model, weights=_native(self.model.weights), bias=_native(self.model.bias)
+        )
+        self._scratch = _Scratch(len(self._examples))
+
     @property
     def size(self) -> int:
         return len(self._examples)
 
     def _prepare(self) -> None:
         """Lookup structures derived from the index, for cheap queries."""
+        self._scratch = _Scratch(len(self._examples))
+        self._example_weight = np.minimum(1.0, self._example_size / 3.0)
         self._category_list: list[int] = self._category_of_template.tolist()
         self._categories: list[str] = [t.split(".", 1)[0] for t in self.template_ids]
         first_words: set[str] = set()
@@ -425,20 +465,25 @@ class MatchIndex:
             rows, post, q, owner = self._examples_post.gather(ids_a, weights_a, labels)
             if rows.size:
                 # Only the examples the queries touch: cost follows the postings.
-                n_examples = len(self._examples)
-                touched, (nearest, overlap) = _sum_by_key(
-                    owner * n_examples + rows,
-                    (post * q / norm_a[owner], post * post),
-                    nq * n_examples,
-                )
-                examples = touched % n_examples
-                # A two-word example wholly inside a long message is weak evidence.
-                contained = overlap * np.minimum(1.0, self._example_size[examples] / 3.0) * 0.9
-                scores = np.maximum(nearest, contained)
-                slots = (touched // n_examples) * n_templates + self._example_template[examples]
-                np.maximum.at(best_flat, slots, scores)
-                winners = np.flatnonzero(scores >= best_flat[slots])
-                doc_flat[slots[winners]] = examples[winners]
+                near_w = post * q / norm_a[owner]
+                over_w = post * post
+                bounds = np.searchsorted(owner, np.arange(nq + 1)).tolist()
+                scratch = self._scratch
+                for j in range(nq):
+                    a, b = bounds[j], bounds[j + 1]
+                    if a == b:
+                        continue
+                    examples, nearest, overlap = scratch.sum_per_row(
+                        rows[a:b], near_w[a:b], over_w[a:b]
+                    )
+                    # A two-word example wholly inside a long message is weak evidence.
+                    contained = overlap * self._example_weight[examples] * 0.9
+                    scores = np.maximum(nearest, contained)
+                    slots = self._example_template[examples] + j * n_templates
+                    np.maximum.at(best_flat, slots, scores)
+                    winners = np.flatnonzero(scores >= best_flat[slots])
+                    # Among equal scores the last example wins, as it always has.
+                    np.maximum.at(doc_flat, slots[winners], examples[winners])
         best_text = best_flat.reshape(nq, n_templates)
         best_doc = doc_flat.reshape(nq, n_templates)
         keyword_score = np.zeros((nq, n_templates))
