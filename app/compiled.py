@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from jinja2 import Template as JinjaTemplate
@@ -19,10 +20,11 @@ from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.errors import LibraryError
-from app.library import Library, Template, Tone
+from app.library import Library, Template, Tone, Variable
 from app.rendering import (
     CompileError,
     RenderContext,
+    RenderedText,
     make_environment,
     render,
     sample_values,
@@ -31,6 +33,7 @@ from app.rendering import (
 )
 
 ReplyKey = tuple[str, str, Tone]  # template id, locale, tone
+RENDERED_MAX = 8192
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,30 @@ class CompiledReplies:
     sources: dict[ReplyKey, str]
     version: str
     _cache: dict[ReplyKey, JinjaTemplate] = field(default_factory=dict, repr=False)
+    # Rendered texts by (reply, currency, the variables it uses, today): most requests
+    # carry no or the same values, and many messages share a reply.
+    _rendered: dict[Hashable, RenderedText] = field(default_factory=dict, repr=False)
+
+    def render(
+        self,
+        key: ReplyKey,
+        ctx: RenderContext,
+        declared: Mapping[str, Variable | None],
+    ) -> RenderedText:
+        """`rendering.render` of one reply, remembered per distinct input."""
+        try:
+            today = ctx.today or date.today()
+            memo: Hashable = (key, ctx.currency, tuple(ctx.values.items()), today)
+            hash(memo)
+        except TypeError:  # a value that cannot be a key: render without remembering
+            return render(self.get(key), ctx, declared)
+        rendered = self._rendered.get(memo)
+        if rendered is None:
+            rendered = render(self.get(key), ctx, declared)
+            if len(self._rendered) >= RENDERED_MAX:
+                self._rendered.clear()  # crude but bounded; refills with what is asked
+            self._rendered[memo] = rendered
+        return rendered
 
     def get(self, key: ReplyKey) -> JinjaTemplate:
         compiled = self._cache.get(key)
