@@ -312,10 +312,22 @@ class MatchIndex:
         )
         self._prepare()
 
+    # Derived from the rest by `_prepare`: not stored in the cache file, rebuilt on load,
+    # so a cached index can never carry stale or missing lookup structures.
+    _DERIVED = (
+        "_idf_list",
+        "_category_list",
+        "_categories",
+        "_keyword_first_words",
+        "_keyword_longest",
+        "_stem_heads",
+        "_out_of_scope_class",
+        "_scratch",
+        "_example_weight",
+    )
+
     def __getstate__(self) -> dict[str, object]:
-        state = self.__dict__.copy()
-        state.pop("_scratch", None)  # per thread, rebuilt on load
-        return state
+        return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
@@ -331,14 +343,15 @@ class MatchIndex:
         self.model = replace(
             self.model, weights=_native(self.model.weights), bias=_native(self.model.bias)
         )
-        self._scratch = _Scratch(len(self._examples))
+        self._prepare()
 
     @property
     def size(self) -> int:
         return len(self._examples)
 
     def _prepare(self) -> None:
-        """Lookup structures derived from the index, for cheap queries."""
+        """Lookup structures derived from the index, for cheap queries (`_DERIVED`)."""
+        self._idf_list = self._idf.tolist()
         self._scratch = _Scratch(len(self._examples))
         self._example_weight = np.minimum(1.0, self._example_size / 3.0)
         self._category_list: list[int] = self._category_of_template.tolist()
@@ -603,7 +616,7 @@ def confidence(
 
 
 # Bump when the index's layout or scoring changes: old cache files are then ignored.
-INDEX_FORMAT = "kefu-index-5"
+INDEX_FORMAT = "kefu-index-6"
 
 
 def index_key(sources: Sequence[TriggerSource], negatives: Sequence[str]) -> str:

@@ -130,21 +130,28 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 120
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            status, _ = asyncio.run(_one_request(port, body))
+            status, _ = asyncio.run(asyncio.wait_for(_one_request(port, body), 30))
             if status == 200:
                 return
         except OSError:
             time.sleep(0.1)
+            continue
+        raise RuntimeError(f"server answered {status} to a plain request")
     raise TimeoutError("server did not answer")
 
 
 @contextmanager
-def server(command: list[str], port: int, env: dict[str, str]) -> Iterator[int]:
-    process = subprocess.Popen(
-        pinned(0, command), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+def server(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[int]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            pinned(0, command), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
-        wait_ready(port, process)
+        try:
+            wait_ready(port, process)
+        except (RuntimeError, TimeoutError):
+            sys.stderr.write(log.read_text(errors="replace")[-3000:])
+            raise
         yield process.pid
     finally:
         process.terminate()
@@ -323,8 +330,8 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {"bare": [], "suggest": []}
     fixed: dict[str, dict] = {}
     try:
-        with server(bare_cmd, bare_port, env) as bare_pid, server(
-            kefu_cmd, kefu_port, env
+        with server(bare_cmd, bare_port, env, work / "bare.log") as bare_pid, server(
+            kefu_cmd, kefu_port, env, work / "kefu.log"
         ) as kefu_pid:
             targets = {"bare": (bare_port, bare_pid), "suggest": (kefu_port, kefu_pid)}
             for port, pid in targets.values():  # warm both: first renders, JIT-free caches
