@@ -512,11 +512,16 @@ class MatchIndex:
             + 10.0 * (best_text >= 0.999)
         )
         count = min(n_templates, max(RESCORE, limit))
+        # Sorted once for every query (numpy sorts each row as it would sort it alone).
+        leaders = np.argpartition(-rough, count - 1, axis=1)[:, :count].tolist()
+        orders = np.argsort(-rough, axis=1).tolist()
+        rough_rows = rough.tolist()
         for j, i in enumerate(live):
             results[i] = self._rank(
                 queries[i].match_text,
-                rough[j],
-                count,
+                rough_rows[j],
+                leaders[j],
+                orders[j],
                 limit,
                 best_text[j].tolist(),
                 best_doc[j].tolist(),
@@ -531,8 +536,9 @@ class MatchIndex:
     def _rank(
         self,
         text: str,
-        rough: np.ndarray,
-        count: int,
+        rough: list[float],
+        leaders: list[int],
+        order: list[int],
         limit: int,
         best_text: list[float],
         best_doc: list[int],
@@ -542,13 +548,12 @@ class MatchIndex:
         hits: dict[int, dict[str, float]],
         out_of_scope: float,
     ) -> list[Match]:
-        leaders: list[int] = np.argpartition(-rough, count - 1)[:count].tolist()
         # And the best of every other category with evidence: an alternative of another
         # kind is worth more to an agent than a third variant of the same one.
         category = self._category_list
         covered = {category[t] for t in leaders}
         extra = 0
-        for t in np.argsort(-rough).tolist():
+        for t in order:
             if rough[t] <= 0 or extra >= OTHER_CATEGORIES:
                 break
             if category[t] not in covered:
