@@ -38,8 +38,9 @@ from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz
+from scipy import sparse
 
-from app.classifier import design_matrix, train
+from app.classifier import train
 from app.text import Normalized, has_unspaced, normalize
 
 MAX_KEYWORD_WORDS = 4
@@ -140,22 +141,37 @@ class _Postings:
     and the examples dropped are those where the feature weighed least.
     """
 
-    def __init__(
-        self, rows_by_feature: list[list[tuple[int, float]]], keep: int | None = None
-    ) -> None:
+    def __init__(self, offsets: np.ndarray, rows: np.ndarray, weights: np.ndarray) -> None:
+        self.offsets = offsets
+        self.rows = rows
+        self.weights = weights
+
+    @classmethod
+    def build(
+        cls,
+        features: np.ndarray,
+        rows: np.ndarray,
+        weights: np.ndarray,
+        n_features: int,
+        keep: int | None = None,
+    ) -> _Postings:
+        """From (feature, row, weight) triples given in row order; each feature's postings
+        stay in row order, or heaviest first (ties in row order) where `keep` cuts them."""
+        counts = np.bincount(features, minlength=n_features)
         if keep is not None:
-            rows_by_feature = [
-                r if len(r) <= keep else sorted(r, key=lambda e: -e[1])[:keep]
-                for r in rows_by_feature
-            ]
-        lengths = np.fromiter((len(r) for r in rows_by_feature), dtype=np.int64)
-        self.offsets = np.concatenate(([0], np.cumsum(lengths)))
-        self.rows = np.fromiter(
-            (r for entries in rows_by_feature for r, _ in entries), dtype=np.int64
-        )
-        self.weights = np.fromiter(
-            (w for entries in rows_by_feature for _, w in entries), dtype=np.float64
-        )
+            cut = counts[features] > keep
+            order = np.lexsort((rows, np.where(cut, -weights, 0.0), features))
+        else:
+            order = np.lexsort((rows, features))
+        features, rows, weights = features[order], rows[order], weights[order]
+        if keep is not None:
+            starts = np.concatenate(([0], np.cumsum(counts)))[:-1]
+            rank = np.arange(features.size) - starts[features]
+            chosen = rank < keep
+            features, rows, weights = features[chosen], rows[chosen], weights[chosen]
+            counts = np.minimum(counts, keep)
+        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        return cls(offsets, rows.astype(np.int64), weights.astype(np.float64))
 
     def gather(
         self, ids: np.ndarray, query: np.ndarray, labels: np.ndarray
@@ -219,6 +235,7 @@ class MatchIndex:
         examples = sorted((s for s in sources if not s.keyword), key=lambda s: s.template_id)
         self.template_ids: list[str] = sorted({s.template_id for s in sources})
         self._template_pos = {t: i for i, t in enumerate(self.template_ids)}
+        n_templates = len(self.template_ids)
         self._examples = examples
         normalized = [normalize(s.text) for s in examples]
         self._folded = [n.match_text for n in normalized]
@@ -235,47 +252,52 @@ class MatchIndex:
 
         vectors = [features(n) for n in normalized]
         negative_vectors = [features(normalize(text)) for text in negatives]
-        doc_freq: dict[str, int] = defaultdict(int)
-        for vector in vectors + negative_vectors:
-            for feature in vector:
-                doc_freq[feature] += 1
+        doc_freq: Counter[str] = Counter()
+        for vector in chain(vectors, negative_vectors):
+            doc_freq.update(vector.keys())
         n_docs = max(len(vectors) + len(negative_vectors), 1)
-        self._vocab = {f: i for i, f in enumerate(sorted(doc_freq))}
+        vocabulary = sorted(doc_freq)
+        self._vocab = {f: i for i, f in enumerate(vocabulary)}
         self._idf = np.array(
-            [math.log((1 + n_docs) / (1 + doc_freq[f])) + 1.0 for f in sorted(doc_freq)]
+            [math.log((1 + n_docs) / (1 + doc_freq[f])) + 1.0 for f in vocabulary]
         )
         self._idf_list: list[float] = self._idf.tolist()
+        n_features = len(vocabulary)
 
-        example_rows: list[list[tuple[int, float]]] = [[] for _ in self._vocab]
+        # Every example's (feature, weight) pairs as flat arrays, L2-normalised per example.
+        docs, fids, weights, lengths = self._weigh(vectors)
         # The prefilter: features in more than MAX_DF of the examples ("g:<th", "?") weigh
         # little in a cosine but fill long postings, so similarity skips them (they stay in
         # the norms and in the linear model).
-        common = {self._vocab[f] for f, df in doc_freq.items() if df > MAX_DF * n_docs and df > 50}
-        centroids: list[dict[int, float]] = [defaultdict(float) for _ in self.template_ids]
-        training_rows: list[list[tuple[int, float]]] = []
-        for doc, vector in enumerate(vectors):
-            weighted = {self._vocab[f]: tf * self._idf[self._vocab[f]] for f, tf in vector.items()}
-            norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
-            centroid = centroids[self._example_template[doc]]
-            training_rows.append([(f, w / norm) for f, w in weighted.items()])
-            for fid, weight in weighted.items():
-                if fid not in common:
-                    example_rows[fid].append((doc, weight / norm))
-                centroid[fid] += weight / norm
-        centroid_rows: list[list[tuple[int, float]]] = [[] for _ in self._vocab]
-        for template, centroid in enumerate(centroids):
-            norm = math.sqrt(sum(w * w for w in centroid.values())) or 1.0
-            for fid, weight in centroid.items():
-                centroid_rows[fid].append((template, weight / norm))
-        self._examples_post = _Postings(example_rows, keep=MAX_POSTINGS)
-        self._centroid_post = _Postings(centroid_rows)
+        df = np.array([doc_freq[f] for f in vocabulary], dtype=np.int64)
+        common = (df > MAX_DF * n_docs) & (df > 50)
+        kept = ~common[fids] if fids.size else np.zeros(0, dtype=bool)
+        self._examples_post = _Postings.build(
+            fids[kept], docs[kept], weights[kept], n_features, keep=MAX_POSTINGS
+        )
+        # Centroids: the sum of a template's example vectors, L2-normalised.
+        template_of = self._example_template[docs]
+        keys = template_of * n_features + fids
+        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        sums = np.bincount(inverse, weights=weights, minlength=unique.size)
+        owner = unique // n_features
+        by_template = np.lexsort((first, owner))  # each template's features as first seen
+        norms = np.sqrt(
+            np.bincount(owner[by_template], weights=sums[by_template] ** 2, minlength=n_templates)
+        )
+        norms[norms == 0] = 1.0
+        self._centroid_post = _Postings.build(
+            unique % n_features, owner, sums / norms[owner], n_features
+        )
+        training_parts = [(fids, weights, lengths)]
 
+        keyword_norms = {s.text: normalize(s.text) for s in sources if s.keyword}
         self._keywords: dict[str, list[tuple[int, str]]] = defaultdict(list)
         sharing: dict[str, set[int]] = defaultdict(set)
         for source in sources:
             if not source.keyword:
                 continue
-            folded = normalize(source.text).match_text
+            folded = keyword_norms[source.text].match_text
             if not folded:
                 continue
             template = self._template_pos[source.template_id]
@@ -289,18 +311,37 @@ class MatchIndex:
         self._keyword_weight = {k: 1.0 / len(v) for k, v in sharing.items()}
 
         labels = [s.template_id.split(".", 1)[0] for s in examples]
+        keyword_ids: list[int] = []
+        keyword_weights: list[float] = []
+        keyword_lengths: list[int] = []
         for source in sources:
             if source.keyword:  # keywords are short training examples of their category
-                ids, weights = self._query(normalize(source.text))
-                norm = math.sqrt(sum(w * w for w in weights)) or 1.0
-                training_rows.append([(i, w / norm) for i, w in zip(ids, weights, strict=True)])
+                ids, weights_k = self._query(keyword_norms[source.text])
+                norm = math.sqrt(sum(w * w for w in weights_k)) or 1.0
+                keyword_ids.extend(ids)
+                keyword_weights.extend(w / norm for w in weights_k)
+                keyword_lengths.append(len(ids))
                 labels.append(source.template_id.split(".", 1)[0])
-        for vector in negative_vectors:
-            weighted = {self._vocab[f]: tf * self._idf[self._vocab[f]] for f, tf in vector.items()}
-            norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
-            training_rows.append([(f, w / norm) for f, w in weighted.items()])
-            labels.append(OUT_OF_SCOPE)
-        self.model = train(design_matrix(training_rows, len(self._vocab)), labels)
+        training_parts.append(
+            (
+                np.asarray(keyword_ids, dtype=np.int64),
+                np.asarray(keyword_weights, dtype=np.float64),
+                np.asarray(keyword_lengths, dtype=np.int64),
+            )
+        )
+        _, negative_fids, negative_weights, negative_lengths = self._weigh(negative_vectors)
+        training_parts.append((negative_fids, negative_weights, negative_lengths))
+        labels.extend([OUT_OF_SCOPE] * len(negative_vectors))
+        all_lengths = np.concatenate([part[2] for part in training_parts])
+        matrix = sparse.csr_matrix(
+            (
+                np.concatenate([part[1] for part in training_parts]),
+                np.concatenate([part[0] for part in training_parts]),
+                np.concatenate(([0], np.cumsum(all_lengths))),
+            ),
+            shape=(all_lengths.size, n_features),
+        )
+        self.model = train(matrix, labels)
         self._category_of_template = np.array(
             [
                 self.model.categories.index(t.split(".", 1)[0])
@@ -348,6 +389,26 @@ class MatchIndex:
     @property
     def size(self) -> int:
         return len(self._examples)
+
+    def _weigh(
+        self, vectors: Sequence[dict[str, float]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Vectors as flat (row, feature id, TF-IDF weight / row norm) arrays and the
+        number of features of each row, in the vectors' own order."""
+        lengths = np.fromiter(map(len, vectors), dtype=np.int64, count=len(vectors))
+        total = int(lengths.sum())
+        vocab = self._vocab
+        fids = np.fromiter(
+            map(vocab.__getitem__, chain.from_iterable(vectors)), dtype=np.int64, count=total
+        )
+        tfs = np.fromiter(
+            chain.from_iterable(v.values() for v in vectors), dtype=np.float64, count=total
+        )
+        rows = np.repeat(np.arange(len(vectors), dtype=np.int64), lengths)
+        weights = tfs * self._idf[fids]
+        norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=len(vectors)))
+        norms[norms == 0] = 1.0
+        return rows, fids, weights / norms[rows], lengths
 
     def _prepare(self) -> None:
         """Lookup structures derived from the index, for cheap queries (`_DERIVED`)."""
@@ -621,7 +682,7 @@ def confidence(
 
 
 # Bump when the index's layout or scoring changes: old cache files are then ignored.
-INDEX_FORMAT = "kefu-index-6"
+INDEX_FORMAT = "kefu-index-7"
 
 
 def index_key(sources: Sequence[TriggerSource], negatives: Sequence[str]) -> str:
