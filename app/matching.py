@@ -40,7 +40,8 @@ import numpy as np
 from rapidfuzz import fuzz
 from scipy import sparse
 
-from app.classifier import train
+from app.classifier import centroid_model
+from app.classifier import train as train_model
 from app.text import Normalized, has_unspaced, normalize
 
 MAX_KEYWORD_WORDS = 4
@@ -230,8 +231,16 @@ class MatchIndex:
 
     key: str = ""  # what it was built from (`index_key`), set by `load_or_build_index`
 
-    def __init__(self, sources: Sequence[TriggerSource], negatives: Sequence[str] = ()) -> None:
-        """Index `sources`; `negatives` are out-of-scope messages the model learns to refuse."""
+    trained: bool = True  # False: the category model is `centroid_model`, not `train`'s
+
+    def __init__(
+        self, sources: Sequence[TriggerSource], negatives: Sequence[str] = (), train: bool = True
+    ) -> None:
+        """Index `sources`; `negatives` are out-of-scope messages the model learns to refuse.
+
+        With `train=False` the category model is a nearest-centroid one, built at once:
+        a provisional index to answer with while the trained one is built.
+        """
         examples = sorted((s for s in sources if not s.keyword), key=lambda s: s.template_id)
         self.template_ids: list[str] = sorted({s.template_id for s in sources})
         self._template_pos = {t: i for i, t in enumerate(self.template_ids)}
@@ -341,7 +350,8 @@ class MatchIndex:
             ),
             shape=(all_lengths.size, n_features),
         )
-        self.model = train(matrix, labels)
+        self.model = train_model(matrix, labels) if train else centroid_model(matrix, labels)
+        self.trained = train
         self._category_of_template = np.array(
             [
                 self.model.categories.index(t.split(".", 1)[0])
@@ -701,30 +711,35 @@ def load_or_build_index(
     negatives: Sequence[str],
     cache_dir: Path | None,
     current: MatchIndex | None = None,
+    provisional: bool = False,
 ) -> MatchIndex:
     """Build the index, or load the one built earlier for exactly these triggers.
 
     The cache lives in the service's own data folder and is written atomically; a file
-    that cannot be read is rebuilt, never trusted half-way.
+    that cannot be read is rebuilt, never trusted half-way. With `provisional`, a miss
+    builds an untrained index (`MatchIndex(train=False)`, never cached) instead of
+    waiting for the trained one: the caller builds that afterwards.
     """
     key = index_key(sources, negatives)
-    if current is not None and getattr(current, "key", None) == key:
+    if current is not None and getattr(current, "key", None) == key and current.trained:
         return current  # only reply texts changed: the index in memory is still right
     if cache_dir is None:
-        index = MatchIndex(sources, negatives)
+        index = MatchIndex(sources, negatives, train=not provisional)
         index.key = key
         return index
     path = cache_dir / f"index-{key}.pickle"
     try:
         with path.open("rb") as handle:
             index = pickle.load(handle)  # our own file, written below
-        if isinstance(index, MatchIndex):
+        if isinstance(index, MatchIndex) and index.trained:
             index.key = key
             return index
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         pass
-    index = MatchIndex(sources, negatives)
+    index = MatchIndex(sources, negatives, train=not provisional)
     index.key = key
+    if provisional:
+        return index
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False, suffix=".tmp") as out:

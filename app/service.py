@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 
+from app.checking import is_stamped
 from app.compiled import validate_replies
 from app.config import Settings, database_url
 from app.language import warm_up
@@ -60,37 +61,61 @@ class Kefu:
         store.migrate()
         if store.is_empty():
             library = load_library(self.settings.replies_dir)
-            validate_replies(library)
+            if not is_stamped(self.settings.replies_dir, library):
+                validate_replies(library)  # content `kefu check --stamp` passed is not redone
             store.import_library(library, author="kefu", message="first start: shipped library")
         self.store = store
         self.activity = ActivityLog(store)
         return store
 
     def load(self) -> Snapshot:
-        """Read the library from the store, compile it, swap it in (one assignment)."""
+        """Read the library from the store, compile it, swap it in (one assignment).
+
+        The first load of a process answers as soon as it can: without an index cached
+        for this library it serves a provisional one (untrained category model) and
+        trains the full one in the background, swapped in when ready (and cached, so the
+        next start loads it). The language detector also loads in the background.
+        """
+        first = self._snapshot is None
         with self._lock:
-            warm_up()
             store = self.store if self.store is not None else self.open_store()
             revision = store.revision()
             snapshot = build_snapshot(
                 store.load_library(),
                 cache_dir=self.settings.data_dir / "cache",
                 previous=self._snapshot,
+                provisional=first,
             )
             self._snapshot = snapshot
             self.revision = revision
-        # Compile the rest off the request path; a request that comes first compiles its own.
+        # Finish off the request path; a request that comes first compiles its own reply.
         self._warm = threading.Thread(
-            target=snapshot.replies.warm,
-            args=(lambda: self._snapshot is not snapshot,),
-            name="kefu-warm",
-            daemon=True,
+            target=self._finish, args=(snapshot, first), name="kefu-warm", daemon=True
         )
         self._warm.start()
         return snapshot
 
+    def _finish(self, snapshot: Snapshot, first: bool) -> None:
+        if first:
+            warm_up()
+        if not snapshot.complete:
+            try:
+                full = build_snapshot(
+                    snapshot.library, cache_dir=self.settings.data_dir / "cache", previous=snapshot
+                )
+            except Exception:  # noqa: BLE001 - keep answering with the provisional index
+                log.exception("training the index failed; serving the provisional one")
+                return
+            with self._lock:
+                if self._snapshot is not snapshot:
+                    return  # a newer library came meanwhile; its own load finishes it
+                self._snapshot = snapshot = full
+            log.info("library %s: trained index swapped in", full.version)
+        snapshot.replies.warm(lambda: self._snapshot is not snapshot)
+
     def warmed(self, timeout: float | None = None) -> bool:
-        """Wait until every reply text of the current library is compiled."""
+        """Wait until the current library is complete: its trained index swapped in (after
+        a first start) and every reply text compiled."""
         if self._warm is not None:
             self._warm.join(timeout)
         return self._warm is None or not self._warm.is_alive()

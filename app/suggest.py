@@ -149,17 +149,27 @@ class Snapshot:
         return self.replies.version
 
     @property
+    def complete(self) -> bool:
+        """False while the index's category model is the untrained, provisional one."""
+        return self.index.trained
+
+    @property
     def shop(self) -> ShopFacts:
         return self.library.shop
 
 
 def build_snapshot(
-    library: Library, cache_dir: Path | None = None, previous: Snapshot | None = None
+    library: Library,
+    cache_dir: Path | None = None,
+    previous: Snapshot | None = None,
+    provisional: bool = False,
 ) -> Snapshot:
     """Index a library for serving; reply texts compile on first use (see `warm`).
 
     With `cache_dir`, the trigger index (the costly part: features and the trained
     model) is kept on disk by content, so a restart on an unchanged library loads it.
+    With `provisional`, an index not found there is built without training (a second
+    or two sooner; `Snapshot.complete` is then False and the caller builds the full one).
     """
     replies = reply_sources(library, previous.replies if previous is not None else None)
     sources: list[TriggerSource] = []
@@ -181,6 +191,7 @@ def build_snapshot(
             [m for msgs in library.out_of_scope.values() for m in msgs],
             cache_dir,
             previous.index if previous is not None else None,
+            provisional,
         ),
         templates={t.id: t for t in library.templates()},
         busy_templates={k: tuple(v) for k, v in busy.items()},

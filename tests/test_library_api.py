@@ -17,8 +17,10 @@ TEMPLATE = "thanks.goodbye"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     # Its own store: these tests change the library.
-    return create_app(Settings(data_dir=tmp_path_factory.mktemp("library-api"),
-                               replies_dir=REPLIES))
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("library-api"),
+                              replies_dir=REPLIES))
+    assert app.state.kefu.warmed(timeout=300)  # the trained index, not the provisional one
+    return app
 
 
 @pytest.fixture(scope="module")

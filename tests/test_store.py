@@ -154,3 +154,19 @@ def test_counts_served_in_several_batches_add_up(store: LibraryStore) -> None:
     top = {t["template_id"]: t["count"] for t in data["top_templates"]}
     assert top == {"thanks.thank_you": 5, "greeting.hello": 2}
     assert data["unmatched_total"] == 2
+
+
+def test_a_first_start_validates_a_library_whose_stamp_does_not_match(tmp_path: Path) -> None:
+    import shutil
+
+    from app.errors import LibraryError
+
+    replies = tmp_path / "replies"
+    shutil.copytree(REPLIES, replies)
+    thanks = replies / "thanks.yaml"
+    # An edit after `kefu check --stamp`: a reply that no longer compiles.
+    broken = thanks.read_text(encoding="utf-8").replace("{{", "{{ (", 1)
+    thanks.write_text(broken, encoding="utf-8")
+    kefu = Kefu(Settings(data_dir=tmp_path / "data", replies_dir=replies))
+    with pytest.raises(LibraryError):
+        kefu.open_store()
