@@ -22,6 +22,7 @@ evidence into a 0–1 confidence.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import os
@@ -352,6 +353,10 @@ class MatchIndex:
         )
         self.model = train_model(matrix, labels) if train else centroid_model(matrix, labels)
         self.trained = train
+        # Kept (in memory only) so `trained_copy` trains without building anything again.
+        self._training: tuple[sparse.csr_matrix, list[str]] | None = (
+            None if train else (matrix, labels)
+        )
         self._category_of_template = np.array(
             [
                 self.model.categories.index(t.split(".", 1)[0])
@@ -378,10 +383,25 @@ class MatchIndex:
     )
 
     def __getstate__(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
+        return {
+            k: v for k, v in self.__dict__.items() if k not in self._DERIVED and k != "_training"
+        }
+
+    def trained_copy(self) -> MatchIndex:
+        """This provisional index with its category model trained (the rest is shared)."""
+        if self.trained or self._training is None:
+            return self
+        matrix, labels = self._training
+        trained = copy.copy(self)
+        trained.model = train_model(matrix, labels)
+        trained.trained = True
+        trained._training = None
+        trained._scratch = _Scratch(len(self._examples))
+        return trained
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
+        self._training = None
         # Unpickled arrays carry dtype objects that are equal to, but not, numpy's own;
         # several ufuncs (`np.add.at` among them) then leave their fast path, ~15× slower.
         for name, value in list(self.__dict__.items()):
@@ -738,8 +758,16 @@ def load_or_build_index(
         pass
     index = MatchIndex(sources, negatives, train=not provisional)
     index.key = key
-    if provisional:
-        return index
+    if not provisional:
+        save_index(index, cache_dir)
+    return index
+
+
+def save_index(index: MatchIndex, cache_dir: Path) -> None:
+    """Write a trained index to the cache under its key (atomically), dropping older ones."""
+    if not index.trained or not index.key:
+        return
+    path = cache_dir / f"index-{index.key}.pickle"
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False, suffix=".tmp") as out:
@@ -750,4 +778,3 @@ def load_or_build_index(
                 stale.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only data folder only costs the next start a rebuild
-    return index

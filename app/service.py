@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 
 from app.checking import is_stamped
 from app.compiled import validate_replies
 from app.config import Settings, database_url
 from app.language import warm_up
 from app.library import load_library
+from app.matching import save_index
 from app.store.activity import ActivityLog
 from app.store.repository import LibraryStore
 from app.suggest import (
@@ -100,12 +102,12 @@ class Kefu:
             warm_up()
         if not snapshot.complete:
             try:
-                full = build_snapshot(
-                    snapshot.library, cache_dir=self.settings.data_dir / "cache", previous=snapshot
-                )
+                index = snapshot.index.trained_copy()
+                save_index(index, self.settings.data_dir / "cache")
             except Exception:  # noqa: BLE001 - keep answering with the provisional index
                 log.exception("training the index failed; serving the provisional one")
                 return
+            full = replace(snapshot, index=index)
             with self._lock:
                 if self._snapshot is not snapshot:
                     return  # a newer library came meanwhile; its own load finishes it

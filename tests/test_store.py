@@ -170,3 +170,31 @@ def test_a_first_start_validates_a_library_whose_stamp_does_not_match(tmp_path: 
     kefu = Kefu(Settings(data_dir=tmp_path / "data", replies_dir=replies))
     with pytest.raises(LibraryError):
         kefu.open_store()
+
+
+def test_a_first_start_answers_before_training_and_then_serves_the_trained_index(
+    tmp_path: Path,
+) -> None:
+    from app.suggest import SuggestContext, SuggestRequest
+
+    settings = Settings(data_dir=tmp_path / "data", replies_dir=REPLIES)
+    request = SuggestRequest(message="hi, when will you ship my order?",
+                             context=SuggestContext(now=None))
+    first = Kefu(settings)
+    try:
+        first.load()
+        # Nothing cached yet: a provisional index answers while the trained one is built.
+        answer = first.suggest(request)
+        assert answer.suggestions or answer.no_match is not None
+        assert first.warmed(timeout=300)
+        assert first.snapshot.complete
+        assert list((tmp_path / "data" / "cache").glob("index-*.pickle"))
+        trained = first.suggest(request)
+        assert trained.suggestions[0].category == "shipping_delay"
+    finally:
+        first.close()
+    again = Kefu(settings)  # the next start loads the trained index from the cache
+    try:
+        assert again.load().complete
+    finally:
+        again.close()
