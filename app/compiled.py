@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -87,6 +88,7 @@ class CompiledReplies:
                 self.get(key)
             except TemplateError:
                 continue  # served as "skipped" at request time; `kefu check` names it
+            time.sleep(0)  # hand the GIL to waiting request threads between compiles
 
 
 def library_version(library: Library) -> str:

@@ -79,6 +79,8 @@ class Kefu:
         next start loads it). The language detector also loads in the background.
         """
         first = self._snapshot is None
+        if first:  # the detector's model loads beside the store and the index
+            threading.Thread(target=warm_up, name="kefu-language", daemon=True).start()
         with self._lock:
             store = self.store if self.store is not None else self.open_store()
             revision = store.revision()
@@ -92,14 +94,12 @@ class Kefu:
             self.revision = revision
         # Finish off the request path; a request that comes first compiles its own reply.
         self._warm = threading.Thread(
-            target=self._finish, args=(snapshot, first), name="kefu-warm", daemon=True
+            target=self._finish, args=(snapshot,), name="kefu-warm", daemon=True
         )
         self._warm.start()
         return snapshot
 
-    def _finish(self, snapshot: Snapshot, first: bool) -> None:
-        if first:
-            warm_up()
+    def _finish(self, snapshot: Snapshot) -> None:
         if not snapshot.complete:
             try:
                 index = snapshot.index.trained_copy()
