@@ -21,7 +21,7 @@ from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.errors import LibraryError
-from app.library import Library, Template, Tone, Variable
+from app.library import Library, ShopFacts, Template, Tone, Variable
 from app.rendering import (
     CompileError,
     RenderContext,
@@ -35,6 +35,7 @@ from app.rendering import (
 
 ReplyKey = tuple[str, str, Tone]  # template id, locale, tone
 RENDERED_MAX = 8192
+COMPILED_MAX = 20_000  # distinct reply texts kept compiled (the shipped library has ~2,500)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class CompiledReplies:
     # Rendered texts by (reply, currency, the variables it uses, today): most requests
     # carry no or the same values, and many messages share a reply.
     _rendered: dict[Hashable, RenderedText] = field(default_factory=dict, repr=False)
+    _by_text: dict[str, JinjaTemplate] = field(default_factory=dict, repr=False)
 
     def render(
         self,
@@ -73,16 +75,25 @@ class CompiledReplies:
     def get(self, key: ReplyKey) -> JinjaTemplate:
         compiled = self._cache.get(key)
         if compiled is None:
-            # Two threads may compile the same text at once; both results are equal.
-            compiled = self.env.from_string(self.sources[key])
+            source = self.sources[key]
+            # The same text (in several tones, or templates) compiles once. Two threads may
+            # compile the same text at once; both results are equal.
+            compiled = self._by_text.get(source)
+            if compiled is None:
+                compiled = self.env.from_string(source)
+                if len(self._by_text) >= COMPILED_MAX:
+                    # A compiled text weighs ~15 KB: a huge library keeps the texts in use.
+                    self._by_text.clear()
+                    self._cache.clear()
+                self._by_text[source] = compiled
             self._cache[key] = compiled
         return compiled
 
     def warm(self, superseded: Callable[[], bool] = lambda: False) -> None:
-        """Compile every text now (called off the request path after a swap); stop early
-        once a newer library has replaced this one."""
+        """Compile every text now (called off the request path after a swap), up to
+        COMPILED_MAX distinct texts; stop early once a newer library replaced this one."""
         for key in self.sources:
-            if superseded():
+            if superseded() or len(self._by_text) >= COMPILED_MAX - 1:
                 return
             try:
                 self.get(key)
@@ -116,7 +127,11 @@ def reply_sources(library: Library, previous: CompiledReplies | None = None) -> 
         if sources.get(key) == previous.sources.get(key)
     }
     return CompiledReplies(
-        env=previous.env, sources=sources, version=library_version(library), _cache=kept
+        env=previous.env,
+        sources=sources,
+        version=library_version(library),
+        _cache=kept,
+        _by_text={sources[key]: compiled for key, compiled in kept.items()},
     )
 
 
@@ -162,3 +177,33 @@ def validate_replies(library: Library) -> None:
             f"{first['template']} [{first['locale']}/{first['tone']}]: {first['problem']}",
             details=problems,
         )
+
+
+def shop_problems(
+    library: Library, replies: CompiledReplies, shop: ShopFacts
+) -> list[dict[str, Any]]:
+    """Every reply that stops rendering when the shop's facts become `shop`.
+
+    Uses the serving snapshot's compiled texts, so checking a shop save costs renders only.
+    """
+    problems: list[dict[str, Any]] = []
+    templates = {t.id: t for t in library.templates()}
+    views = {locale: shop_view(shop, locale) for locale in library.locales}
+    for key in replies.sources:
+        template_id, locale, tone = key
+        template = templates[template_id]
+        definitions = {name: library.variables.get(name) for name in template.variables}
+        samples = sample_values(
+            {k: v for k, v in library.variables.items() if k in template.variables}
+        )
+        try:
+            ctx = RenderContext(
+                locale=locale, currency=shop.currency, shop=views[locale], values=samples
+            )
+            if not render(replies.get(key), ctx, definitions).text:
+                raise CompileError("renders to an empty reply")
+        except CompileError as exc:
+            problems.append(_problem(template, locale, tone, str(exc)))
+        except (TemplateError, ArithmeticError, ValueError, TypeError) as exc:
+            problems.append(_problem(template, locale, tone, f"does not render: {exc}"))
+    return problems

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import REPLIES, Client
+from tests.conftest import REPLIES, Client, signed_in
 
 TEMPLATE = "thanks.goodbye"
 
@@ -35,11 +35,11 @@ def current(api: Client, template_id: str = TEMPLATE) -> tuple[dict[str, Any], s
 
 
 def put(api: Client, document: dict[str, Any], etag: str | None, user: str = "ana") -> Any:
-    headers = {"X-Kefu-User": user}
-    if etag is not None:
-        headers["If-Match"] = etag
-    return api.request("PUT", f"/v1/library/templates/{document['id']}", json=document,
-                       headers=headers)
+    """Saved by the manager `user`, signed in: the author is who is signed in."""
+    headers = {} if etag is None else {"If-Match": etag}
+    return signed_in(api.app, user).request(
+        "PUT", f"/v1/library/templates/{document['id']}", json=document, headers=headers
+    )
 
 
 def test_list_filters_by_category_and_pages(api: Client) -> None:

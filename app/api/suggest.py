@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Header
 
+from app.api.access import Agent
 from app.api.deps import KefuDep
 from app.api.models import MAX_VARIABLES, SuggestBody
 from app.errors import InvalidInput
@@ -74,6 +75,7 @@ def to_request(
 @router.post("/suggest", response_model=SuggestResult)
 async def post_suggest(
     body: SuggestBody,
+    _: Agent,
     kefu: KefuDep,
     accept_language: str | None = Header(None),
 ) -> SuggestResult:
