@@ -145,11 +145,11 @@ def test_counts_served_in_several_batches_add_up(store: LibraryStore) -> None:
     from app.store.activity import ActivityLog
 
     log = ActivityLog(store)
-    for batch in (3, 2):
+    for batch, question in ((3, "what is the capital of peru"), (2, "is it raining in lima")):
         for _ in range(batch):
             log.served("thanks.thank_you", "thanks", "en", "friendly", "en")
         log.served("greeting.hello", "greeting", "de", "formal", "de")
-        log.unmatched("what is the capital of peru", "en")
+        log.unmatched(question, "en")
         log.flush()
     data = log.insights()
     top = {t["template_id"]: t["count"] for t in data["top_templates"]}
