@@ -50,6 +50,8 @@ class CompiledReplies:
     # carry no or the same values, and many messages share a reply.
     _rendered: dict[Hashable, RenderedText] = field(default_factory=dict, repr=False)
     _by_text: dict[str, JinjaTemplate] = field(default_factory=dict, repr=False)
+    render_calls: list[int] = field(default_factory=lambda: [0], repr=False)  # for benches
+    render_misses: list[int] = field(default_factory=lambda: [0], repr=False)
 
     def render(
         self,
@@ -58,6 +60,7 @@ class CompiledReplies:
         declared: Mapping[str, Variable | None],
     ) -> RenderedText:
         """`rendering.render` of one reply, remembered per distinct input."""
+        self.render_calls[0] += 1
         try:
             today = ctx.today or date.today()
             memo: Hashable = (key, ctx.currency, tuple(ctx.values.items()), today)
@@ -66,6 +69,7 @@ class CompiledReplies:
             return render(self.get(key), ctx, declared)
         rendered = self._rendered.get(memo)
         if rendered is None:
+            self.render_misses[0] += 1
             rendered = render(self.get(key), ctx, declared)
             if len(self._rendered) >= RENDERED_MAX:
                 self._rendered.clear()  # crude but bounded; refills with what is asked

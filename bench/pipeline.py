@@ -42,6 +42,7 @@ else:
 from app.config import SHIPPED_REPLIES  # noqa: E402
 from app.language import detect_language, warm_up  # noqa: E402
 from app.library import Library, Triggers, load_library  # noqa: E402
+from app.matching import _token_features  # noqa: E402
 from app.rendering import RenderContext, render  # noqa: E402
 from app.suggest import (  # noqa: E402
     Options,
@@ -86,6 +87,10 @@ def synthetic(library: Library, size: int, seed: int = 7) -> Library:
                 )
         categories[cid] = category.model_copy(update={"templates": templates})
     return library.model_copy(update={"categories": categories})
+
+
+def token_cache_info():  # type: ignore[no-untyped-def]
+    return _token_features.cache_info()
 
 
 def memory() -> dict[str, float]:
@@ -160,6 +165,9 @@ def one_size(size: int, repeat: int, count: int) -> dict[str, object]:
         declared = {name: library.variables.get(name) for name in template.variables}
         return render(snapshot.replies.get((template.id, locale, first.tone)), ctx, declared)
 
+    replies = snapshot.replies
+    calls, misses = replies.render_calls[0], replies.render_misses[0]
+    tokens_before = token_cache_info()
     timings = {
         "normalise": per_message(normalize, messages, repeat),
         "language": per_message(lambda m: detect_language(normalize(m)), messages, repeat),
@@ -172,7 +180,14 @@ def one_size(size: int, repeat: int, count: int) -> dict[str, object]:
             repeat,
         ),
     }
+    calls, misses = replies.render_calls[0] - calls, replies.render_misses[0] - misses
+    tokens = token_cache_info()
+    token_lookups = (tokens.hits + tokens.misses) - (tokens_before.hits + tokens_before.misses)
     return {
+        "render_cache_hit_rate": round(1 - misses / calls, 3) if calls else None,
+        "token_cache_hit_rate": round((tokens.hits - tokens_before.hits) / token_lookups, 3)
+        if token_lookups
+        else None,
         "size": size,
         "templates": len(library.templates()),
         "examples": snapshot.index.size,
@@ -223,6 +238,13 @@ def main() -> None:
     print(
         f"\nsuggest median, {largest['size']}× ÷ shipped: {ratio:.2f}× (target ≤ 3×);"
         f" memory at {largest['size']}×: {largest['rss_mib']} MiB (target < 1024)"
+    )
+    print(
+        "caches (timed passes): rendered replies hit "
+        + ", ".join(f"{r['render_cache_hit_rate']}" for r in results)
+        + "; token features hit "
+        + ", ".join(f"{r['token_cache_hit_rate']}" for r in results)
+        + " (no cache of whole messages exists)"
     )
     print(json.dumps({
         "sizes": [r["size"] for r in results],
