@@ -4,9 +4,11 @@
                                    [--messages FILE.jsonl] [--workers 1]
 
 Starts `kefu serve` (the real service: uvicorn with uvloop and httptools, one worker,
-access log off) on a data folder of its own, and `bench/bare_app.py` on the same uvicorn
-settings. Both servers are pinned to CPU 0 and the load generators to CPU 1 when
-`taskset` exists, and they are driven one after the other, never at once.
+access log off; requests carry an API key made with `kefu keys create`, and the per-key
+rate limit is off since one key sends all the load) on a data folder of its own, and
+`bench/bare_app.py` on the same uvicorn settings. Both servers are pinned to CPU 0 and
+the load generators to CPU 1 when `taskset` exists, and they are driven one after the
+other, never at once.
 
 - Saturating load: Debian's `wrk` (install with `apt-get install wrk`), 64 connections,
   `--duration` seconds per endpoint and round, rounds interleaved (bare, suggest, bare…).
@@ -321,7 +323,13 @@ def main() -> None:
     print(f"{len(messages)} distinct messages, {len(set(payloads))} distinct bodies")
 
     bare_port, kefu_port = free_port(), free_port()
-    env = {**os.environ, "KEFU_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "KEFU_DATA_DIR": str(data_dir),
+        "PYTHONPATH": str(ROOT),
+        # One key sends all the load here; a platform's traffic comes from many keys.
+        "KEFU_SUGGEST_RATE_PER_MINUTE": "0",
+    }
     # Widgets authenticate with an API key: so does the benchmark (the bare app ignores it).
     made = subprocess.run(
         [sys.executable, "-m", "app.cli", "keys", "create", "--name", "bench", "--scopes",
