@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/startup.py [--runs 5]
 
-`fresh`: an empty data folder each run (the store is created and seeded with the shipped
-library, and no index is cached: the service answers with a provisional index and trains
-the full one in the background). `cached`: a data folder an earlier start has filled (the
-store and the trained index cached by library content). Each run starts the real command
+`fresh`: a new data folder each run, holding only the API key the requests carry (made
+with `kefu keys create` before the clock starts, which creates the store's tables): the
+start seeds the store with the shipped library, creates the first admin account, and,
+no index being cached, answers from a provisional index while the trained one is built.
+`cached`: a data folder an earlier start has filled (the store and the trained index
+cached by library content). Each run starts the real command
 in a new process and polls `POST /v1/suggest` every 20 ms until it answers 200; prints
 each run, the medians, and a JSON object as the last line. `floor`: the same for
 `bench/bare_app.py` under uvicorn, the least any FastAPI service needs on this machine
@@ -52,16 +54,22 @@ def first_answer(
 ) -> tuple[float, subprocess.Popen[bytes]]:
     """Seconds from process start to the first 200 from /v1/suggest; the process runs on."""
     port = free_port()
+    env = {**os.environ, "KEFU_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    headers = {"Content-Type": "application/json"}
+    if not bare:  # suggest needs an API key: made before the clock starts
+        made = subprocess.run(
+            [sys.executable, "-m", "app.cli", "keys", "create", "--name", "startup",
+             "--scopes", "suggest"],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        )
+        headers["Authorization"] = "Bearer " + made.stdout.strip().splitlines()[-1]
     command = (
         ["-m", "uvicorn", "bench.bare_app:app", "--port", str(port), "--log-level", "warning"]
         if bare
         else ["-m", "app.cli", "serve", "--port", str(port), "--log-level", "warning"]
     )
-    env = {**os.environ, "KEFU_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/v1/suggest",
-        data=BODY,
-        headers={"Content-Type": "application/json"},
+        f"http://127.0.0.1:{port}/v1/suggest", data=BODY, headers=headers
     )
     start = time.perf_counter()
     process = subprocess.Popen(
