@@ -123,3 +123,18 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
 @pytest.fixture(scope="session")
 def client(app: FastAPI) -> Iterator[Client]:
     yield Client(app)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store_settings(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """Settings for an app with its own store, once on SQLite and once on PostgreSQL."""
+    from tests.stores import postgres_schema_url
+
+    data = tmp_path_factory.mktemp(f"store-{request.param}")
+    if request.param == "sqlite":
+        yield Settings(data_dir=data, replies_dir=REPLIES)
+    else:
+        for url in postgres_schema_url():
+            yield Settings(data_dir=data, replies_dir=REPLIES, database_url=url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -9,12 +10,15 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import REPLIES, Client, signed_in
+from tests.conftest import Client, signed_in
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return create_app(Settings(data_dir=tmp_path_factory.mktemp("editing"), replies_dir=REPLIES))
+def app(store_settings: Settings) -> Iterator[FastAPI]:
+    # Its own store (these tests change the library), on SQLite and on PostgreSQL.
+    app = create_app(store_settings)
+    yield app
+    app.state.kefu.close()
 
 
 @pytest.fixture(scope="module")
