@@ -10,14 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.store.repository import LibraryStore
@@ -39,6 +39,34 @@ class UnmatchedGroup:
     count: int
     ids: list[int]
     languages: list[str]
+
+
+_COUNT_KEY = ("day", "template_id", "category", "locale", "tone", "language")
+
+
+def _add_counts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add counts to their rows in one upsert (a SELECT per key held the GIL for
+    milliseconds per flush, taken from the requests being served)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        for row in rows:
+            key = {k: row[k] for k in _COUNT_KEY}
+            stored = session.get(SuggestionCountRow, key)
+            if stored is None:
+                session.add(SuggestionCountRow(**row))
+            else:
+                stored.count += row["count"]
+        return
+    upsert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(SuggestionCountRow)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=list(_COUNT_KEY),
+            set_={"count": SuggestionCountRow.count + upsert.excluded["count"]},
+        ),
+        rows,
+    )
 
 
 class ActivityLog:
@@ -83,12 +111,34 @@ class ActivityLog:
             return
         try:
             with self.store._write() as session:
-                for statement in _add_counts(session, counts):
-                    session.execute(statement)
-                session.add_all(
-                    UnmatchedRow(message=m, language=lang, created_at=at)
-                    for m, lang, at in unmatched
+                _add_counts(
+                    session,
+                    [
+                        {
+                            "day": day,
+                            "template_id": template,
+                            "category": category,
+                            "locale": locale,
+                            "tone": tone,
+                            "language": language,
+                            "count": n,
+                        }
+                        # In key order: replicas adding to the same rows lock them in
+                        # the same order, so two flushes cannot deadlock.
+                        for (day, template, category, locale, tone, language), n in sorted(
+                            counts.items()
+                        )
+                    ],
                 )
+                if unmatched:
+                    # One multi-row INSERT: these batches run beside the request path.
+                    session.execute(
+                        insert(UnmatchedRow),
+                        [
+                            {"message": m, "language": lang, "created_at": at}
+                            for m, lang, at in unmatched
+                        ],
+                    )
         except Exception:
             with self._lock:  # keep them for the next flush rather than lose them
                 self._counts.update(counts)
@@ -209,21 +259,3 @@ class ActivityLog:
             "unmatched_total": int(unmatched_total or 0),
             "unmatched_groups": [g.__dict__ for g in self.unmatched_groups(limit=10)],
         }
-
-
-def _add_counts(session: Session, counts: Counter[CountKey]) -> Iterator[Any]:
-    """Upserts adding `counts` to the stored ones, a few hundred rows each.
-
-    Several replicas flush the same rows: an upsert never fails on a row another one has
-    just inserted, and rows in key order are locked in the same order by everyone, so two
-    flushes cannot deadlock.
-    """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    names = ("day", "template_id", "category", "locale", "tone", "language")
-    rows = [{**dict(zip(names, key, strict=True)), "count": n} for key, n in sorted(counts.items())]
-    for start in range(0, len(rows), 500):  # SQLite caps the parameters of one statement
-        statement = insert(SuggestionCountRow).values(rows[start : start + 500])
-        yield statement.on_conflict_do_update(
-            index_elements=list(names),
-            set_={"count": SuggestionCountRow.count + statement.excluded.count},
-        )
