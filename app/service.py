@@ -188,11 +188,12 @@ class Kefu:
     def settled(self, timeout: float = 60.0) -> bool:
         """Wait until the current snapshot's index is built in full (tests, benchmarks)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:  # checked once even with timeout 0 (`/readyz` asks without waiting)
             if self._snapshot is not None and not self._snapshot.pending:
                 return True
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.05)
-        return False
 
     def warmed(self, timeout: float | None = None) -> bool:
         """Wait until the current library is fully ready: its index built in full (see

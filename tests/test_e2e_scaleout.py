@@ -109,7 +109,7 @@ def test_two_replicas_on_postgresql_behind_a_proxy_serve_an_edit_within_a_second
             # As a running service: both have compiled their replies (under load meanwhile).
             deadline = time.monotonic() + 120
             while not all(
-                httpx.get(f"{url}/readyz", timeout=10).json()["replies_compiled"]
+                httpx.get(f"{url}/readyz", timeout=10).json()["warm"]
                 for url in (first, second)
             ):
                 assert time.monotonic() < deadline

@@ -21,7 +21,7 @@ def test_a_loaded_app_is_ready(client: Client) -> None:
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
     assert ready.json()["library_version"] == client.get("/healthz").json()["library_version"]
-    assert isinstance(ready.json()["replies_compiled"], bool)
+    assert isinstance(ready.json()["warm"], bool)
 
 
 def test_while_the_library_loads_the_service_is_alive_but_not_ready_then_ready(

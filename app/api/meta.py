@@ -18,9 +18,10 @@ class Health(BaseModel):
 
 
 class Readiness(Health):
-    replies_compiled: bool = Field(
-        description="Every reply text of this library is compiled (done in the background "
-        "after a load; a reply not compiled yet compiles on first use)."
+    warm: bool = Field(
+        description="The matcher's full index is built and every reply text compiled (done "
+        "in the background after a load; meanwhile a provisional index serves and a reply "
+        "not compiled yet compiles on first use)."
     )
 
 
@@ -49,7 +50,7 @@ async def readyz(kefu: ServiceDep, request: Request) -> Readiness:
     if not kefu.ready:
         raise not_ready(request)
     return Readiness(
-        status="ready", library_version=kefu.snapshot.version, replies_compiled=kefu.warmed(0)
+        status="ready", library_version=kefu.snapshot.version, warm=kefu.warmed(0)
     )
 
 
