@@ -20,6 +20,7 @@ from app.auth.scopes import Scope
 from app.library import ShopFacts, Tone
 from app.rendering import placeholder_label
 from app.review import source_locale
+from app.store.categories import CategoryEditor, StoredCategory
 from app.store.documents import DocumentEditor
 from app.store.repository import StoredTemplate, TemplateEditor
 from app.tone import BuyerTone
@@ -161,22 +162,26 @@ def library_page(
     category: Annotated[str, Query(max_length=64)] = "",
     locale: Annotated[str, Query(max_length=35)] = "",
     stale: bool = False,
+    deleted: bool = False,
 ) -> HTMLResponse:
-    """Browse and search templates; the coverage matrix shows gaps and stale translations."""
+    """Browse and search templates; the coverage matrix shows gaps and stale translations.
+    With `deleted`, the deleted templates instead, to open and restore."""
     ui = _ui(request)
     library = ui.kefu.snapshot.library
     folded = q.casefold()
     found = [
         s
         for s in _templates(ui).list()
-        if not s.deleted
+        if s.deleted == deleted
         and (not category or s.template.category == category)
         and (not locale or locale in s.template.replies)
         and (not stale or s.needs_review)
         and (not folded or folded in _searchable(s))
     ]
     locales = library.locales
-    categories = [(c.id, c.title) for c in library.categories.values()]
+    # From the store: a category made a moment ago has no template yet, so it is not in
+    # the served library, and it is where a new template goes.
+    categories = [(c.id, c.title) for c in live_categories(ui)]
 
     def page(lang: str) -> dict[str, Any]:
         return {
@@ -184,11 +189,30 @@ def library_page(
             "locales": locales,
             "locale_names": {tag: locale_name(tag, lang) for tag in locales},
             "categories": categories,
+            "new_categories": [c for c in categories if c[0] not in NOT_CREATED_HERE],
+            "new": {"category": "", "name": "", "title": ""},
+            "problems": {},
             "tone_count": len(Tone),
-            "filters": {"q": q, "category": category, "locale": locale, "stale": stale},
+            "filters": {
+                "q": q,
+                "category": category,
+                "locale": locale,
+                "stale": stale,
+                "deleted": deleted,
+            },
         }
 
     return ui.render(request, "library.html", page, nav="library")
+
+
+# Busy-hour replies are chosen by the shop's state (`busy`), which the editor does not set.
+NOT_CREATED_HERE = frozenset({"busy_hour"})
+
+
+def live_categories(ui: WebUI) -> list[StoredCategory]:
+    if ui.kefu.store is None:
+        return []
+    return [c for c in CategoryEditor(ui.kefu.store).all() if not c.deleted]
 
 
 def _searchable(stored: StoredTemplate) -> str:
@@ -233,6 +257,12 @@ def editor_strings() -> dict[str, str]:
         "confirm": _("Mark as checked"),
         "stale": _("The source text changed since this translation"),
         "version_line": _("version %(version)s, saved by %(who)s"),
+        "created": _("Created as version %(version)s"),
+        "save": _("Save"),
+        "no_reply": _("Write at least one reply before saving."),
+        "deleted": _("Deleted. Agents are no longer offered it; restore it to use it again."),
+        "restored": _("Restored as version %(version)s: agents are offered it again."),
+        "confirm_delete": _("Delete “%(title)s”?"),
     }
 
 
@@ -399,17 +429,26 @@ def template_page(request: Request, template_id: str) -> HTMLResponse:
             status=404,
             nav="library",
         )
+    return render_editor(request, stored)
+
+
+def render_editor(request: Request, stored: StoredTemplate, new: bool = False) -> HTMLResponse:
+    """The editor on a saved template, or on an unsaved draft (`new`: saving creates it)."""
+    ui = _ui(request)
     library = ui.kefu.snapshot.library
     locales = library.locales
 
     def page(lang: str) -> dict[str, Any]:
         return {
             "stored": stored,
+            "new": new,
             "row": coverage(stored, sorted(set(locales) | set(stored.template.replies))),
             "tones": tone_names(),
             "script_data": {
                 "strings": editor_strings(),
                 "template": stored.template.model_dump(mode="json"),
+                "new": new,
+                "deleted": stored.deleted,
                 "tone_order": [t.value for t in Tone],
                 "locale_order": _locale_order(stored, library.shop.default_locale),
                 "version": stored.version,
