@@ -260,7 +260,7 @@ def editor_strings() -> dict[str, str]:
         "created": _("Created as version %(version)s"),
         "save": _("Save"),
         "no_reply": _("Write at least one reply before saving."),
-        "deleted": _("Deleted. Agents are no longer offered it; restore it to use it again."),
+        "deleted": _("Deleted as version %(version)s"),
         "restored": _("Restored as version %(version)s: agents are offered it again."),
         "confirm_delete": _("Delete “%(title)s”?"),
     }

@@ -84,6 +84,7 @@
     const answer = await api("POST", "/v1/admin/users", body);
     if (!answer.ok) return formProblems(form, answer);
     form.reset();
+    form.closest("details").open = false;
     if (answer.body.password) showSecret(format(T.password_once, { name }), answer.body.password);
     await refresh(["users"]);
     toast(format(T.created_user, { name }));
@@ -103,6 +104,7 @@
     const answer = await api("POST", "/v1/admin/keys", body);
     if (!answer.ok) return formProblems(form, answer);
     form.reset();
+    form.closest("details").open = false;
     showSecret(format(T.key_once, { name: body.name }), answer.body.key);
     await refresh(["keys"]);
   });

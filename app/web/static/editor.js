@@ -261,7 +261,7 @@
                          : await api("POST", `${url}/restore`, undefined, headers());
     if (!answer.ok) return refused(answer);
     showDeleted(value);
-    settled(answer.body, value ? T.deleted : format(T.restored, { version: answer.body.version }));
+    settled(answer.body, format(value ? T.deleted : T.restored, { version: answer.body.version }));
   }
 
   const dialog = $("confirm-delete");
