@@ -172,3 +172,43 @@ def test_an_admin_makes_an_api_key_sees_it_once_uses_it_and_revokes_it(
         f"{server}/v1/suggest", json=ask, headers={"Authorization": f"Bearer {key}"}, timeout=10
     )
     assert refused.status_code == 401
+
+
+def test_an_admin_makes_an_account_changes_its_role_and_gives_it_a_one_time_password(
+    browser: Browser, server: str
+) -> None:
+    admin = open_context(browser, server, user="ada").new_page()
+    admin.goto(server + "/admin?lang=en")
+    admin.click("#new-user summary")
+    admin.fill("#user-name", "newbie")
+    admin.select_option("#user-role", "agent")
+    admin.click("#user-form button[type=submit]")
+    expect(admin.locator("#secret")).to_contain_text("Password for newbie, shown this once")
+    row = admin.locator('#users tr[data-name="newbie"]')
+    expect(row).to_contain_text("active")
+    row.locator("select.role").select_option("manager")
+    expect(admin.locator('#users tr[data-name="newbie"] .row-message')).to_contain_text("changed")
+    expect(admin.locator('#users tr[data-name="newbie"] select.role')).to_have_value("manager")
+    admin.locator('#users tr[data-name="newbie"] button.password').click()
+    expect(admin.locator("#secret")).to_contain_text("One-time password for newbie")
+    expect(admin.locator('#users tr[data-name="newbie"]')).to_contain_text("must set a password")
+    password = admin.locator("#secret-value").inner_text()
+    assert len(password) == 20
+
+    newbie = browser.new_context().new_page()
+    newbie.goto(server + "/login?lang=en&next=/library")
+    newbie.fill("#name", "newbie")
+    newbie.fill("#password", password)
+    newbie.click("#login-form button[type=submit]")
+    expect(newbie.locator("#password-form")).to_be_visible()  # the one-time one must go
+    newbie.fill("#new-password", "a password of my own")
+    newbie.fill("#new-password-again", "a password of my own")
+    newbie.click("#password-form button[type=submit]")
+    newbie.wait_for_url(server + "/library")  # a manager now
+
+    admin.locator('#users tr[data-name="newbie"] button.disable').click()
+    expect(admin.locator('#users tr[data-name="newbie"]')).to_contain_text("disabled")
+    newbie.reload()
+    assert "/login" in newbie.url  # disabling ended the session
+    admin.locator('#users tr[data-name="newbie"] button.enable').click()
+    expect(admin.locator('#users tr[data-name="newbie"]')).to_contain_text("active")

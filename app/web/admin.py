@@ -111,6 +111,7 @@ def admin_strings() -> dict[str, str]:
     return {
         "created_user": _("Account %(name)s created"),
         "changed_user": _("Account %(name)s changed"),
+        "new_password": _("Password for %(name)s, shown this once."),
         "password_once": _(
             "One-time password for %(name)s, shown this once: they must replace it at sign-in."
         ),

@@ -85,7 +85,7 @@
     if (!answer.ok) return formProblems(form, answer);
     form.reset();
     form.closest("details").open = false;
-    if (answer.body.password) showSecret(format(T.password_once, { name }), answer.body.password);
+    if (answer.body.password) showSecret(format(T.new_password, { name }), answer.body.password);
     await refresh(["users"]);
     toast(format(T.created_user, { name }));
   });
