@@ -17,7 +17,7 @@ from app.auth.access import Access
 from app.auth.scopes import Role, Scope
 from app.store.access import ApiKey, User
 from app.web.i18n import gettext as _
-from app.web.pages import _ui
+from app.web.pages import web_ui
 
 router = APIRouter(include_in_schema=False)
 
@@ -130,7 +130,7 @@ def admin_strings() -> dict[str, str]:
 )
 def admin_page(request: Request) -> HTMLResponse:
     """Accounts (role, disable, unlock, one-time password) and API keys (make, revoke)."""
-    ui = _ui(request)
+    ui = web_ui(request)
     access: Access = request.app.state.access
     users = access.db.users()
     keys = sorted(access.db.keys(), key=lambda k: (k.revoked_at is not None, -k.id))

@@ -21,10 +21,10 @@ from app.store.repository import StoredTemplate
 from app.web.i18n import gettext as _
 from app.web.pages import (
     NOT_CREATED_HERE,
-    _templates,
-    _ui,
     live_categories,
     render_editor,
+    template_editor,
+    web_ui,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -100,10 +100,10 @@ def new_template_page(
 ) -> HTMLResponse:
     """The editor on an unsaved draft; with a bad category, name or title, the form again
     with the problem next to each field."""
-    ui = _ui(request)
+    ui = web_ui(request)
     categories = live_categories(ui)
     template_id = f"{category}.{name}"
-    existing = _templates(ui).get(template_id) if _valid(_TEMPLATE_ID, template_id) else None
+    existing = template_editor(ui).get(template_id) if _valid(_TEMPLATE_ID, template_id) else None
     submitted = bool(category or name or title)
     problems = new_template_problems(category, name, title, categories, existing)
     if not problems:
@@ -143,7 +143,7 @@ def category_strings() -> dict[str, str]:
 )
 def categories_page(request: Request) -> HTMLResponse:
     """Every category with its template count: create, rename, describe, delete, restore."""
-    ui = _ui(request)
+    ui = web_ui(request)
     stored = CategoryEditor(ui.kefu.store).all() if ui.kefu.store is not None else []
 
     def page(lang: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ router = APIRouter(include_in_schema=False)
 RTL_LANGUAGES = ("ar", "fa", "he", "ur")
 
 
-def _ui(request: Request) -> WebUI:
+def web_ui(request: Request) -> WebUI:
     ui: WebUI = request.app.state.web
     return ui
 
@@ -95,7 +95,7 @@ def console_strings() -> dict[str, str]:
 
 @router.get("/", response_class=HTMLResponse, dependencies=[Depends(require_page(Scope.SUGGEST))])
 def console(request: Request) -> HTMLResponse:
-    ui = _ui(request)
+    ui = web_ui(request)
     library = ui.kefu.snapshot.library
 
     def page(lang: str) -> dict[str, Any]:
@@ -118,7 +118,7 @@ def console(request: Request) -> HTMLResponse:
     return ui.render(request, "console.html", page, nav="console")
 
 
-def _templates(ui: WebUI) -> TemplateEditor:
+def template_editor(ui: WebUI) -> TemplateEditor:
     if ui.kefu.store is None:
         raise RuntimeError("no store")
     return TemplateEditor(ui.kefu.store)
@@ -166,12 +166,12 @@ def library_page(
 ) -> HTMLResponse:
     """Browse and search templates; the coverage matrix shows gaps and stale translations.
     With `deleted`, the deleted templates instead, to open and restore."""
-    ui = _ui(request)
+    ui = web_ui(request)
     library = ui.kefu.snapshot.library
     folded = q.casefold()
     found = [
         s
-        for s in _templates(ui).list()
+        for s in template_editor(ui).list()
         if s.deleted == deleted
         and (not category or s.template.category == category)
         and (not locale or locale in s.template.replies)
@@ -273,7 +273,7 @@ def editor_strings() -> dict[str, str]:
 )
 def unmatched_page(request: Request) -> HTMLResponse:
     """Messages nothing matched, grouped; each can become a trigger of a template."""
-    ui = _ui(request)
+    ui = web_ui(request)
     activity = ui.kefu.activity
     groups = activity.unmatched_groups(limit=100) if activity is not None else []
     templates = sorted(
@@ -320,7 +320,7 @@ def shop_strings() -> dict[str, str]:
 )
 def shop_page(request: Request) -> HTMLResponse:
     """The shop's facts every reply can use: name, agent, currency, hours…"""
-    ui = _ui(request)
+    ui = web_ui(request)
     stored = DocumentEditor(ui.kefu.store).get("shop") if ui.kefu.store else None
     if stored is None:
         shop, version, updated_by = ui.kefu.snapshot.library.shop, 0, ""
@@ -353,7 +353,7 @@ def shop_page(request: Request) -> HTMLResponse:
 )
 def insights_page(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30) -> HTMLResponse:
     """Charts of what the library is doing, drawn on the server as SVG."""
-    ui = _ui(request)
+    ui = web_ui(request)
     activity = ui.kefu.activity
     data = activity.insights(days) if activity is not None else {}
     templates = ui.kefu.snapshot.templates
@@ -419,8 +419,8 @@ def insights_page(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 
 )
 def template_page(request: Request, template_id: str) -> HTMLResponse:
     """Edit one template: locales side by side, live preview, try, history."""
-    ui = _ui(request)
-    stored = _templates(ui).get(template_id)
+    ui = web_ui(request)
+    stored = template_editor(ui).get(template_id)
     if stored is None:
         return ui.render(
             request,
@@ -434,7 +434,7 @@ def template_page(request: Request, template_id: str) -> HTMLResponse:
 
 def render_editor(request: Request, stored: StoredTemplate, new: bool = False) -> HTMLResponse:
     """The editor on a saved template, or on an unsaved draft (`new`: saving creates it)."""
-    ui = _ui(request)
+    ui = web_ui(request)
     library = ui.kefu.snapshot.library
     locales = library.locales
 
@@ -485,4 +485,4 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
     def page(lang: str) -> dict[str, Any]:
         return {"script_data": {"strings": login_strings(), "next": target}}
 
-    return _ui(request).render(request, "login.html", page, nav="login")
+    return web_ui(request).render(request, "login.html", page, nav="login")
