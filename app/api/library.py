@@ -103,6 +103,12 @@ def _validate(kefu: Kefu, template: Template) -> None:
     category = CategoryEditor(kefu.store).get(template.category) if kefu.store else None
     if category is None or category.deleted:
         raise InvalidInput(f"template.id: no category {template.category!r} (create it first)")
+    if (template.busy is None) == (template.category == "busy_hour"):
+        # The loader refuses this (`Category`): accepting it would stop every reload.
+        raise InvalidInput(
+            "template.busy: set on busy_hour templates, and only on them",
+            [{"field": "busy", "problem": "set exactly on busy_hour templates"}],
+        )
     unknown = [v for v in template.variables if v not in library.variables]
     if unknown:
         raise InvalidInput(

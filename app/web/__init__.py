@@ -1,4 +1,5 @@
-"""Server-rendered pages: the agent console, the library editor, insights."""
+"""Server-rendered pages: the agent console, the library editor, categories, insights,
+accounts and keys."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from app.service import Kefu
-from app.web import i18n
+from app.web import admin, authoring, i18n
 from app.web.csrf import CSRFMiddleware
 from app.web.pages import router
 from app.web.templating import STATIC
@@ -16,7 +17,10 @@ from app.web.ui import WebUI
 
 
 def add_pages(app: FastAPI) -> None:
-    """The pages' routes (each declares who may see it, like every API route)."""
+    """The pages' routes (each declares who may see it, like every API route). The fixed
+    paths under /library go before `/library/{template_id}`, which would take them."""
+    app.include_router(authoring.router)
+    app.include_router(admin.router)
     app.include_router(router)
 
 
