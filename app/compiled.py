@@ -16,7 +16,6 @@ from typing import Any
 
 from jinja2 import Template as JinjaTemplate
 from jinja2.exceptions import TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.errors import LibraryError
 from app.library import Library, Template, Tone
@@ -29,6 +28,7 @@ from app.rendering import (
     shop_view,
     validate_source,
 )
+from app.sandbox import ReplyEnvironment
 
 ReplyKey = tuple[str, str, Tone]  # template id, locale, tone
 
@@ -37,7 +37,7 @@ ReplyKey = tuple[str, str, Tone]  # template id, locale, tone
 class CompiledReplies:
     """Reply sources keyed by (template id, locale, tone), compiled on first use."""
 
-    env: ImmutableSandboxedEnvironment
+    env: ReplyEnvironment
     sources: dict[ReplyKey, str]
     version: str
     _cache: dict[ReplyKey, JinjaTemplate] = field(default_factory=dict, repr=False)
