@@ -18,6 +18,7 @@ Managers write reply texts, so a text is hostile until proven otherwise. Two fen
 from __future__ import annotations
 
 import operator
+from collections import deque
 from collections.abc import Callable, Container, Iterable
 from typing import Any
 
@@ -29,6 +30,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 # A chat reply is a few hundred characters; ten thousand is far beyond any real one.
 MAX_REPLY_CHARS = 10_000
 MAX_INT_BITS = 128  # about 38 decimal digits: more than any price or quantity
+# Real replies nest about ten nodes deep (an `if` around a filtered attribute); deeper
+# nesting only serves to exhaust the parser's or the compiler's recursion.
+MAX_NESTING = 32
 
 # What a reply text may contain, node by node (jinja2.nodes); anything else is refused.
 ALLOWED_NODES: dict[type[nodes.Node], str] = {
@@ -149,18 +153,23 @@ def check_constructs(
     tree: nodes.Template, filters: Container[str], source: str | None = None
 ) -> None:
     """Raise `RefusedConstruct` at the first node a reply text may not use."""
-    for node in _walk(tree):
+    # Breadth first, so the outermost construct is the one named; iterative, so a hostile
+    # tree cannot exhaust our own recursion.
+    pending: deque[tuple[nodes.Node, int]] = deque([(tree, 0)])
+    while pending:
+        node, depth = pending.popleft()
         problem = _refusal(node, filters)
+        if problem is None and depth > MAX_NESTING:
+            problem = f"the text nests more than {MAX_NESTING} levels deep"
         if problem is not None:
-            refused = RefusedConstruct(problem, node.lineno or 1)
-            refused.source = source
-            raise refused
+            raise _refused(problem, node.lineno or 1, source)
+        pending.extend((child, depth + 1) for child in node.iter_child_nodes())
 
 
-def _walk(node: nodes.Node) -> Iterable[nodes.Node]:
-    yield node
-    for child in node.iter_child_nodes():
-        yield from _walk(child)
+def _refused(problem: str, lineno: int, source: str | None) -> RefusedConstruct:
+    refused = RefusedConstruct(problem, lineno)
+    refused.source = source
+    return refused
 
 
 def loaded_names(tree: nodes.Template) -> set[str]:
@@ -214,9 +223,19 @@ class ReplyEnvironment(ImmutableSandboxedEnvironment):
         self.filters = {name: self.filters[name] for name in PLAIN_FILTERS}
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        tree = super()._parse(source, name, filename)
+        try:
+            tree = super()._parse(source, name, filename)
+        except RecursionError:
+            raise _refused(
+                f"the text nests more than {MAX_NESTING} levels deep", 1, source
+            ) from None
         check_constructs(tree, self.filters, source)
         return tree
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        # Calls are refused, so a method is of no use to a reply; printing one would only
+        # show the server's memory addresses.
+        return not callable(value) and super().is_safe_attribute(obj, attr, value)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         return _BINOPS[operator](left, right)
