@@ -18,7 +18,7 @@ from jinja2 import Template as JinjaTemplate
 from jinja2.exceptions import TemplateError
 
 from app.errors import LibraryError
-from app.library import Library, Template, Tone
+from app.library import Library, ShopFacts, Template, Tone
 from app.rendering import (
     CompileError,
     RenderContext,
@@ -133,3 +133,33 @@ def validate_replies(library: Library) -> None:
             f"{first['template']} [{first['locale']}/{first['tone']}]: {first['problem']}",
             details=problems,
         )
+
+
+def shop_problems(
+    library: Library, replies: CompiledReplies, shop: ShopFacts
+) -> list[dict[str, Any]]:
+    """Every reply that stops rendering when the shop's facts become `shop`.
+
+    Uses the serving snapshot's compiled texts, so checking a shop save costs renders only.
+    """
+    problems: list[dict[str, Any]] = []
+    templates = {t.id: t for t in library.templates()}
+    views = {locale: shop_view(shop, locale) for locale in library.locales}
+    for key in replies.sources:
+        template_id, locale, tone = key
+        template = templates[template_id]
+        definitions = {name: library.variables.get(name) for name in template.variables}
+        samples = sample_values(
+            {k: v for k, v in library.variables.items() if k in template.variables}
+        )
+        try:
+            ctx = RenderContext(
+                locale=locale, currency=shop.currency, shop=views[locale], values=samples
+            )
+            if not render(replies.get(key), ctx, definitions).text:
+                raise CompileError("renders to an empty reply")
+        except CompileError as exc:
+            problems.append(_problem(template, locale, tone, str(exc)))
+        except (TemplateError, ArithmeticError, ValueError, TypeError) as exc:
+            problems.append(_problem(template, locale, tone, f"does not render: {exc}"))
+    return problems

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.suggest import DEFAULT_MIN_CONFIDENCE
 
 SHIPPED_REPLIES = Path(__file__).resolve().parent.parent / "replies"
+SHIPPED_LOCALES = Path(__file__).resolve().parent.parent / "locales"
 
 
 class Settings(BaseSettings):
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Folder for the service's state.")
     replies_dir: Path = Field(
         SHIPPED_REPLIES, description="Library folder imported into an empty store on first start."
+    )
+    locales_dir: Path = Field(
+        SHIPPED_LOCALES, description="Folder of the pages' gettext catalogs (`.po` files)."
     )
     database_url: str | None = Field(
         None,

@@ -78,3 +78,10 @@ class AlreadyExists(KefuError):
 
     status = 409
     code = "already_exists"
+
+
+class CSRFFailed(KefuError):
+    """A change from a browser carrying a page's cookie, without the page's token."""
+
+    status = 403
+    code = "csrf_failed"

@@ -28,6 +28,8 @@ from pydantic import (
 
 from app.errors import LibraryError
 
+# The categories every shop meets (DOMAIN.md); the shipped library has each of them.
+# Managers may add their own categories beside these.
 CATEGORY_IDS = (
     "greeting",
     "bargaining",
@@ -109,7 +111,7 @@ class Template(_Strict):
 class Category(_Strict):
     """A file of ``replies/``: one category and its templates."""
 
-    id: Literal[CATEGORY_IDS] = Field(description="Category id.")  # type: ignore[valid-type]
+    id: Identifier = Field(description="Category id, e.g. `greeting`, `bargaining`.")
     title: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     description: str = ""
     templates: list[Template] = Field(min_length=1)

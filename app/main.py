@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import __version__
-from app.api import activity, library, meta, suggest
+from app import __version__, web
+from app.api import activity, categories, library, meta, render, shop, suggest, trying
 from app.api.errors import BodyLimit, install_error_handlers
 from app.config import Settings
 from app.service import Kefu
@@ -39,7 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(suggest.router)
     app.include_router(library.router)
+    app.include_router(categories.router)
+    app.include_router(shop.router)
+    app.include_router(trying.router)
     app.include_router(activity.router)
+    app.include_router(render.router)
+    web.mount(app, kefu, settings.locales_dir)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     logging.getLogger("kefu").info("library %s loaded", kefu.snapshot.version)
     return app

@@ -28,7 +28,7 @@ import os
 import pickle
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -437,6 +437,12 @@ class MatchIndex:
             trigger_languages=self._languages_of[self._folded[doc]] if source else (),
         )
 
+    def score_draft(
+        self, query: Normalized, sources: Sequence[TriggerSource], category: str
+    ) -> Match:
+        """How a template that is not in the index (a draft) would score for `query`."""
+        return DraftScorer(self, sources, category).score(query)
+
 
 def confidence(
     similarity: float, centroid: float, keywords: float, category: float, out_of_scope: float
@@ -468,6 +474,11 @@ def index_key(sources: Sequence[TriggerSource], negatives: Sequence[str]) -> str
     for text in negatives:
         digest.update(f"-\x1f{text}\x1e".encode())
     return digest.hexdigest()[:20]
+
+
+def index_cached(cache_dir: Path | None, key: str) -> bool:
+    """Is an index for `key` on disk already (so loading it beats patching)?"""
+    return cache_dir is not None and (cache_dir / f"index-{key}.pickle").exists()
 
 
 def load_or_build_index(
@@ -510,3 +521,135 @@ def load_or_build_index(
     except OSError:
         pass  # a read-only data folder only costs the next start a rebuild
     return index
+
+
+class DraftScorer:
+    """Scores one template that is not in an index, against that index's statistics.
+
+    The template's triggers are weighed with the index's IDF (a feature the library never
+    saw counts as the rarest) and its category's probability comes from the index's trained
+    model, which a rebuild retrains: so this is the score the template will get give or
+    take the retraining, without the seconds a rebuild takes. Used to try drafts and to
+    serve a trigger edit at once while the full index is rebuilt.
+    """
+
+    def __init__(self, index: MatchIndex, sources: Sequence[TriggerSource], category: str):
+        self.index = index
+        self.category = category
+        self.template_id = sources[0].template_id if sources else f"{category}.draft"
+        self._rare = math.log((1 + index.size) / 2) + 1.0
+        self._examples: list[tuple[TriggerSource, str, dict[str, float], float]] = []
+        centroid: dict[str, float] = defaultdict(float)
+        self._keywords: list[tuple[str, str, float]] = []
+        for source in sources:
+            folded = normalize(source.text)
+            if source.keyword:
+                if folded.match_text:
+                    sharing = len({t for t, _ in index._keywords.get(folded.match_text, ())})
+                    self._keywords.append((folded.match_text, source.text, 1.0 / (1 + sharing)))
+                continue
+            vector = self._weigh(features(folded))
+            for f, w in vector.items():
+                centroid[f] += w
+            scale = min(1.0, _size(folded.match_text) / 3.0) * 0.9
+            self._examples.append((source, folded.match_text, vector, scale))
+        norm = math.sqrt(sum(w * w for w in centroid.values())) or 1.0
+        self._centroid = {f: w / norm for f, w in centroid.items()}
+
+    def _weigh(self, vector: dict[str, float]) -> dict[str, float]:
+        vocab, idf = self.index._vocab, self.index._idf
+        weighted = {
+            f: tf * (float(idf[vocab[f]]) if f in vocab else self._rare)
+            for f, tf in vector.items()
+        }
+        norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
+        return {f: w / norm for f, w in weighted.items()}
+
+    def score(self, query: Normalized) -> Match:
+        index = self.index
+        q = self._weigh(features(query))
+        text = query.match_text
+        best, best_source, best_folded = 0.0, None, ""
+        for source, folded, vector, scale in self._examples:
+            nearest = sum(w * vector.get(f, 0.0) for f, w in q.items())
+            contained = sum(vector[f] ** 2 for f in q if f in vector) * scale
+            score = max(nearest, contained)
+            if score > best or best_source is None:
+                best, best_source, best_folded = score, source, folded
+        centroid = sum(w * self._centroid.get(f, 0.0) for f, w in q.items())
+        found: dict[str, float] = {}
+        if self._keywords:
+            phrases = set(_query_phrases(text))
+            for folded, written, weight in self._keywords:
+                if folded in phrases or folded + "*" in phrases:
+                    found[written] = weight
+        keywords = min(2.0, sum(found.values()))
+        probability = out_of_scope = 0.0
+        ids, weights = index._query(query)
+        if ids:
+            norm = math.sqrt(sum(w * w for w in weights))
+            by_category = index.model.probabilities(ids, [w / norm for w in weights])
+            if self.category in index.model.categories:
+                probability = float(by_category[index.model.categories.index(self.category)])
+            if OUT_OF_SCOPE in index.model.categories:
+                out_of_scope = float(by_category[index.model.categories.index(OUT_OF_SCOPE)])
+        ratio = 0.0
+        if best_folded and 0.6 * len(best_folded) <= len(text) <= 1.7 * len(best_folded):
+            ratio = fuzz.ratio(text, best_folded) / 100.0
+        similarity = max(best, ratio if ratio >= 0.8 else 0.0)
+        return Match(
+            template_id=self.template_id,
+            confidence=confidence(similarity, centroid, keywords, probability, out_of_scope),
+            similarity=similarity,
+            fuzz=ratio,
+            centroid=centroid,
+            category_probability=probability,
+            out_of_scope=out_of_scope,
+            keyword_score=keywords,
+            trigger=best_source.text if best_source else None,
+            trigger_language=best_source.language if best_source else None,
+            keywords=tuple(found),
+        )
+
+
+class PatchedIndex:
+    """A built index with some templates' triggers replaced, until a rebuild catches up.
+
+    Retraining after a trigger edit takes seconds; this serves the edit at once: the
+    edited templates are scored by `DraftScorer`s against the base index, the removed
+    ones are left out, the rest is the base index unchanged.
+    """
+
+    def __init__(
+        self,
+        base: MatchIndex,
+        changed: Mapping[str, Sequence[TriggerSource]],
+        removed: Iterable[str],
+        key: str,
+    ) -> None:
+        self.base = base
+        self.key = key
+        self._hidden = set(changed) | set(removed)
+        self._scorers = [
+            DraftScorer(base, sources, template_id.split(".", 1)[0])
+            for template_id, sources in changed.items()
+            if sources
+        ]
+        self.size = base.size
+
+    def search(self, query: Normalized, limit: int = 5) -> list[Match]:
+        if not query.match_text:
+            return []
+        found = [
+            m
+            for m in self.base.search(query, limit=limit + len(self._hidden))
+            if m.template_id not in self._hidden
+        ]
+        found.extend(scorer.score(query) for scorer in self._scorers)
+        found.sort(key=lambda m: (-m.confidence, m.template_id))
+        return found
+
+    def score_draft(
+        self, query: Normalized, sources: Sequence[TriggerSource], category: str
+    ) -> Match:
+        return self.base.score_draft(query, sources, category)

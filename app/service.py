@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 import time
+from pathlib import Path
 
 from app.compiled import validate_replies
 from app.config import Settings, database_url
 from app.language import warm_up
-from app.library import load_library
+from app.library import Library, load_library
+from app.matching import load_or_build_index
 from app.store.activity import ActivityLog
+from app.store.notify import is_postgres, listen
 from app.store.repository import LibraryStore
 from app.suggest import (
     Options,
@@ -18,10 +22,32 @@ from app.suggest import (
     SuggestRequest,
     SuggestResult,
     build_snapshot,
+    complete_snapshot,
     suggest,
+    trigger_sources,
 )
 
 log = logging.getLogger("kefu")
+
+
+def _build_index_file(library: Library, cache_dir: Path) -> None:
+    by_template = trigger_sources(library)
+    sources = [s for group in by_template.values() for s in group]
+    negatives = [m for msgs in library.out_of_scope.values() for m in msgs]
+    load_or_build_index(sources, negatives, cache_dir)
+
+
+def build_in_child(library: Library, cache_dir: Path) -> None:
+    """Build the library's index in a child process and leave it in the disk cache.
+
+    Training is seconds of CPU; in this process it would hold the GIL and slow every
+    request meanwhile. If the child fails, the caller's load builds it in-process.
+    """
+    process = multiprocessing.get_context("spawn").Process(
+        target=_build_index_file, args=(library, cache_dir), name="kefu-index", daemon=True
+    )
+    process.start()
+    process.join()
 
 
 class Kefu:
@@ -35,6 +61,9 @@ class Kefu:
         self._last_purge = 0.0
         self.revision = -1
         self._watcher: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
+        self._rebuilder: threading.Thread | None = None
+        self._rebuild_due = threading.Event()
         self._warm: threading.Thread | None = None
         self._stop = threading.Event()
         self.options = Options(
@@ -69,16 +98,35 @@ class Kefu:
     def load(self) -> Snapshot:
         """Read the library from the store, compile it, swap it in (one assignment)."""
         with self._lock:
-            warm_up()
-            store = self.store if self.store is not None else self.open_store()
-            revision = store.revision()
-            snapshot = build_snapshot(
-                store.load_library(),
-                cache_dir=self.settings.data_dir / "cache",
-                previous=self._snapshot,
-            )
-            self._snapshot = snapshot
-            self.revision = revision
+            return self._load_locked()
+
+    def reload_if_changed(self) -> bool:
+        """Build and swap in a new snapshot if the store moved on; True if it did."""
+        store = self.store
+        if store is None or store.revision() == self.revision:
+            return False
+        with self._lock:
+            # Another thread (the listener or the poller) may have loaded it meanwhile.
+            if store.revision() == self.revision:
+                return False
+            self._load_locked()
+            return True
+
+    def _load_locked(self) -> Snapshot:
+        warm_up()
+        store = self.store if self.store is not None else self.open_store()
+        revision = store.revision()
+        snapshot = build_snapshot(
+            store.load_library(),
+            cache_dir=self.settings.data_dir / "cache",
+            previous=self._snapshot,
+            patch=self._snapshot is not None,  # a running service serves edits at once
+        )
+        self._snapshot = snapshot
+        self.revision = revision
+        if snapshot.pending:
+            self._rebuild_due.set()
+            self._start_rebuilder()
         # Compile the rest off the request path; a request that comes first compiles its own.
         self._warm = threading.Thread(
             target=snapshot.replies.warm,
@@ -89,6 +137,43 @@ class Kefu:
         self._warm.start()
         return snapshot
 
+    def _start_rebuilder(self) -> None:
+        """One thread builds full indexes for patched snapshots, newest first: a burst of
+        trigger edits costs one or two rebuilds, not one per edit."""
+        if self._rebuilder is not None and self._rebuilder.is_alive():
+            return
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                if not self._rebuild_due.wait(timeout=1.0):
+                    continue
+                self._rebuild_due.clear()
+                current = self._snapshot
+                if current is None or not current.pending:
+                    continue
+                try:
+                    cache = self.settings.data_dir / "cache"
+                    build_in_child(current.library, cache)  # off this process's GIL
+                    full = complete_snapshot(current, cache)  # loads what the child wrote
+                except Exception:  # noqa: BLE001 - the patched snapshot keeps serving
+                    log.exception("rebuilding the index failed; serving the patched one")
+                    continue
+                with self._lock:
+                    if self._snapshot is current:
+                        self._snapshot = full
+
+        self._rebuilder = threading.Thread(target=loop, name="kefu-rebuild", daemon=True)
+        self._rebuilder.start()
+
+    def settled(self, timeout: float = 60.0) -> bool:
+        """Wait until the current snapshot's index is built in full (tests, benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._snapshot is not None and not self._snapshot.pending:
+                return True
+            time.sleep(0.05)
+        return False
+
     def warmed(self, timeout: float | None = None) -> bool:
         """Wait until every reply text of the current library is compiled."""
         if self._warm is not None:
@@ -96,32 +181,47 @@ class Kefu:
         return self._warm is None or not self._warm.is_alive()
 
     def watch(self) -> None:
-        """Poll the store's revision; a change builds a new snapshot and swaps it in.
+        """Keep the snapshot current: poll the store's revision and, on PostgreSQL, also
+        LISTEN for the NOTIFY every save sends.
 
         Every worker and every replica on the same database runs its own watcher, so a
-        saved change reaches all of them within `reload_interval` plus a rebuild.
+        saved change reaches all of them within a rebuild (plus `reload_interval` on SQLite).
         """
         if self._watcher is not None:
             return
         self._stop.clear()
 
+        def reload() -> None:
+            try:
+                self.reload_if_changed()
+            except Exception:  # noqa: BLE001 - a failed reload keeps the old snapshot
+                log.exception("reloading the library failed; still serving the old one")
+
         def loop() -> None:
             while not self._stop.wait(self.settings.reload_interval):
+                reload()
                 try:
-                    if self.store is not None and self.store.revision() != self.revision:
-                        self.load()
                     self._housekeeping()
-                except Exception:  # noqa: BLE001 - a failed reload keeps the old snapshot
-                    log.exception("reloading the library failed; still serving the old one")
+                except Exception:  # noqa: BLE001 - counts wait for the next round
+                    log.exception("writing activity counts failed")
 
         self._watcher = threading.Thread(target=loop, name="kefu-watch", daemon=True)
         self._watcher.start()
+        if self.store is not None and is_postgres(self.store.engine):
+            self._listener = threading.Thread(
+                target=listen,
+                args=(self.store.engine, reload, self._stop),
+                name="kefu-listen",
+                daemon=True,
+            )
+            self._listener.start()
 
     def close(self) -> None:
         self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join(timeout=30)
-            self._watcher = None
+        for thread in (self._watcher, self._listener, self._rebuilder):
+            if thread is not None:
+                thread.join(timeout=30)
+        self._watcher = self._listener = self._rebuilder = None
         if self.activity is not None:
             try:
                 self.activity.flush()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,15 @@ from app.language import (
     negotiate_locale,
 )
 from app.library import BusyState, Library, ShopFacts, Template, Tone
-from app.matching import Match, MatchIndex, TriggerSource, load_or_build_index
+from app.matching import (
+    Match,
+    MatchIndex,
+    PatchedIndex,
+    TriggerSource,
+    index_cached,
+    index_key,
+    load_or_build_index,
+)
 from app.rendering import RenderContext, ShopView, coerce_value, render, shop_view
 from app.text import Normalized, has_unspaced, normalize, to_traditional
 from app.tone import BuyerTone, detect_tone, reply_tone
@@ -139,10 +147,17 @@ class Snapshot:
 
     library: Library
     replies: CompiledReplies
-    index: MatchIndex
+    index: MatchIndex | PatchedIndex
     templates: dict[str, Template]
     busy_templates: dict[BusyState, tuple[Template, ...]]
     shop_views: dict[str, ShopView]
+    # The triggers per template that the index's built part was made from.
+    index_sources: Mapping[str, tuple[TriggerSource, ...]] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> bool:
+        """True while trigger edits are served by a patch and a rebuild is due."""
+        return isinstance(self.index, PatchedIndex)
 
     @property
     def version(self) -> str:
@@ -153,22 +168,63 @@ class Snapshot:
         return self.library.shop
 
 
-def build_snapshot(
-    library: Library, cache_dir: Path | None = None, previous: Snapshot | None = None
-) -> Snapshot:
-    """Index a library for serving; reply texts compile on first use (see `warm`).
-
-    With `cache_dir`, the trigger index (the costly part: features and the trained
-    model) is kept on disk by content, so a restart on an unchanged library loads it.
-    """
-    replies = reply_sources(library, previous.replies if previous is not None else None)
-    sources: list[TriggerSource] = []
+def trigger_sources(library: Library) -> dict[str, tuple[TriggerSource, ...]]:
+    """Every template's trigger examples and keywords, in library order."""
+    found: dict[str, tuple[TriggerSource, ...]] = {}
     for template in library.templates():
+        sources: list[TriggerSource] = []
         for language, triggers in template.triggers.items():
             sources.extend(TriggerSource(template.id, language, t) for t in triggers.examples)
             sources.extend(
                 TriggerSource(template.id, language, k, keyword=True) for k in triggers.keywords
             )
+        found[template.id] = tuple(sources)
+    return found
+
+
+def _negatives(library: Library) -> list[str]:
+    return [m for msgs in library.out_of_scope.values() for m in msgs]
+
+
+def build_snapshot(
+    library: Library,
+    cache_dir: Path | None = None,
+    previous: Snapshot | None = None,
+    patch: bool = False,
+) -> Snapshot:
+    """Index a library for serving; reply texts compile on first use (see `warm`).
+
+    With `cache_dir`, the trigger index (the costly part: features and the trained
+    model) is kept on disk by content, so a restart on an unchanged library loads it.
+    With `patch`, changed triggers are served at once by patching `previous`'s index
+    (see `PatchedIndex`); `complete_snapshot` then builds the real one off the path.
+    """
+    replies = reply_sources(library, previous.replies if previous is not None else None)
+    by_template = trigger_sources(library)
+    sources = [s for group in by_template.values() for s in group]
+    negatives = _negatives(library)
+    key = index_key(sources, negatives)
+    index: MatchIndex | PatchedIndex
+    if previous is not None and previous.index.key == key:
+        index, index_sources = previous.index, previous.index_sources  # only texts changed
+    elif (
+        patch
+        and previous is not None
+        and previous.index_sources
+        and negatives == _negatives(previous.library)
+        and not index_cached(cache_dir, key)
+    ):
+        base = previous.index.base if isinstance(previous.index, PatchedIndex) else previous.index
+        index_sources = previous.index_sources
+        changed = {t: s for t, s in by_template.items() if index_sources.get(t) != s}
+        removed = [t for t in index_sources if t not in by_template]
+        index = PatchedIndex(base, changed, removed, key)
+    else:
+        current = previous.index if previous is not None else None
+        index = load_or_build_index(
+            sources, negatives, cache_dir, current if isinstance(current, MatchIndex) else None
+        )
+        index_sources = by_template
     busy: dict[BusyState, list[Template]] = {}
     for template in library.templates():
         if template.busy is not None:
@@ -176,16 +232,22 @@ def build_snapshot(
     return Snapshot(
         library=library,
         replies=replies,
-        index=load_or_build_index(
-            sources,
-            [m for msgs in library.out_of_scope.values() for m in msgs],
-            cache_dir,
-            previous.index if previous is not None else None,
-        ),
+        index=index,
         templates={t.id: t for t in library.templates()},
         busy_templates={k: tuple(v) for k, v in busy.items()},
         shop_views={loc: shop_view(library.shop, loc) for loc in library.locales},
+        index_sources=index_sources,
     )
+
+
+def complete_snapshot(snapshot: Snapshot, cache_dir: Path | None = None) -> Snapshot:
+    """The same snapshot with its index built in full (the slow part of a trigger edit)."""
+    if not snapshot.pending:
+        return snapshot
+    by_template = trigger_sources(snapshot.library)
+    sources = [s for group in by_template.values() for s in group]
+    index = load_or_build_index(sources, _negatives(snapshot.library), cache_dir)
+    return replace(snapshot, index=index, index_sources=by_template)
 
 
 # ---- the stages -----------------------------------------------------------------------
@@ -389,6 +451,26 @@ def coerce_variables(library: Library, variables: dict[str, Any]) -> dict[str, A
             field = f"variables.{name}"
             raise InvalidInput(f"{field}: {exc}", [{"field": field, "problem": str(exc)}]) from exc
     return values
+
+
+def render_reply(
+    snapshot: Snapshot,
+    options: Options,
+    template_id: str,
+    locale: str,
+    tone: Tone,
+    variables: dict[str, Any],
+    currency: str | None = None,
+) -> Suggestion | None:
+    """One template rendered again with new values, as the agent fills in the variables a
+    suggestion lacked: nothing is matched and nothing is counted as served again."""
+    template = snapshot.templates.get(template_id)
+    if template is None:
+        return None
+    values = coerce_variables(snapshot.library, variables)
+    return _render_suggestion(
+        snapshot, options, template, locale, tone, values, 1.0, None, False, currency
+    )
 
 
 @dataclass(frozen=True)

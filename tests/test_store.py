@@ -12,6 +12,7 @@ from app.config import Settings
 from app.library import Library, Tone, library_files, load_library
 from app.service import Kefu
 from app.store.repository import LibraryStore, TemplateEditor
+from app.suggest import SuggestRequest
 from tests.conftest import REPLIES
 from tests.stores import postgres_schema_url
 
@@ -135,6 +136,80 @@ def test_an_edited_reply_is_served_within_a_second(store_url: str, tmp_path: Pat
         while kefu.snapshot.replies.sources[key] != "See you soon, take care!":
             assert time.monotonic() - start < 1.0, "the edit was not served within a second"
             time.sleep(0.02)
+    finally:
+        editor.store.close()
+        kefu.close()
+
+
+@pytest.fixture()
+def postgres_url() -> Iterator[str]:
+    yield from postgres_schema_url()
+
+
+def test_postgresql_replicas_hear_a_save_by_notify_without_polling(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # Polling every 30 s: only LISTEN/NOTIFY can bring the edit within a second.
+    url = postgres_url
+    settings = Settings(data_dir=tmp_path / "data", replies_dir=REPLIES, database_url=url,
+                        reload_interval=30)
+    kefu = Kefu(settings)
+    kefu.load()
+    assert kefu.warmed(timeout=60)
+    kefu.watch()
+    editor = TemplateEditor(LibraryStore(url))
+    try:
+        time.sleep(0.5)  # the listener connects
+        stored = editor.get("thanks.goodbye")
+        assert stored is not None
+        replies = {**stored.template.replies}
+        replies["en"] = {**replies["en"], Tone.formal: "Goodbye, and thank you."}
+        start = time.monotonic()
+        editor.update(stored.template.model_copy(update={"replies": replies}), stored.version,
+                      "ana", "shorter goodbye")
+        key = ("thanks.goodbye", "en", Tone.formal)
+        while kefu.snapshot.replies.sources[key] != "Goodbye, and thank you.":
+            assert time.monotonic() - start < 1.0, "NOTIFY did not bring the edit within 1 s"
+            time.sleep(0.02)
+    finally:
+        editor.store.close()
+        kefu.close()
+
+
+def test_a_new_trigger_is_served_within_a_second_and_survives_the_rebuild(
+    store_url: str, tmp_path: Path
+) -> None:
+    # Retraining takes seconds: the edit is served at once by a patched index, and the
+    # rebuilt index that replaces it later gives the same answer.
+    settings = Settings(data_dir=tmp_path / "data", replies_dir=REPLIES, database_url=store_url,
+                        reload_interval=0.1)
+    kefu = Kefu(settings)
+    kefu.load()
+    assert kefu.warmed(timeout=60)
+    kefu.watch()
+    editor = TemplateEditor(LibraryStore(store_url))
+    message = "could you tuck a handwritten card in the parcel for my mum"
+
+    def top() -> str | None:
+        result = kefu.suggest(SuggestRequest(message=message, locale="en"))
+        return result.suggestions[0].template_id if result.suggestions else None
+
+    try:
+        assert top() != "product_question.recommend"
+        stored = editor.get("product_question.recommend")
+        assert stored is not None
+        triggers = dict(stored.template.triggers)
+        triggers["en"] = triggers["en"].model_copy(
+            update={"examples": [*triggers["en"].examples, message]}
+        )
+        start = time.monotonic()
+        editor.update(stored.template.model_copy(update={"triggers": triggers}),
+                      stored.version, "ana", "new trigger")
+        while top() != "product_question.recommend":
+            assert time.monotonic() - start < 1.0, "the new trigger was not served within 1 s"
+            time.sleep(0.02)
+        assert kefu.settled(timeout=120), "the full index was never rebuilt"
+        assert top() == "product_question.recommend"
     finally:
         editor.store.close()
         kefu.close()

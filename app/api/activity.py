@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.api.deps import KefuDep
-from app.api.library import TemplateOut, _conflict, _editor, _expected, _out, _validate
+from app.api.library import TemplateOut, _conflict, _editor, _out, _validate
+from app.api.versioning import Author, IfMatch, expected_version
 from app.errors import InvalidInput, NotFound
 from app.library import Triggers
 from app.store.activity import ActivityLog
@@ -86,11 +87,11 @@ def add_as_trigger(
     body: AddTriggerBody,
     kefu: KefuDep,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
-    author: Annotated[str, Header(alias="X-Kefu-User", max_length=120)] = "api",
+    if_match: IfMatch = None,
+    author: Author = "api",
 ) -> TemplateOut:
     """Add an unmatched message as a trigger example of a template (a new version)."""
-    expected = _expected(if_match)
+    expected = expected_version(if_match)
     found = _activity(kefu.activity).unmatched_message(unmatched_id)
     if found is None:
         raise NotFound(f"no unmatched message {unmatched_id} (or its text has expired)")

@@ -12,14 +12,15 @@ import json
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from jinja2 import TemplateError
 from pydantic import BaseModel, Field
 
 from app.api.deps import KefuDep
+from app.api.versioning import Author, IfMatch, conflict, expected_version
 from app.compiled import template_problems
-from app.errors import AlreadyExists, InvalidInput, NotFound, PreconditionRequired, VersionConflict
-from app.library import Template, Tone
+from app.errors import AlreadyExists, InvalidInput, NotFound, VersionConflict
+from app.library import LocaleTag, Template, Tone
 from app.rendering import (
     CompileError,
     RenderContext,
@@ -30,12 +31,10 @@ from app.rendering import (
     validate_source,
 )
 from app.service import Kefu
+from app.store.categories import CategoryEditor
 from app.store.repository import Conflict, StoredTemplate, TemplateEditor
 
 router = APIRouter(prefix="/v1/library", tags=["library"])
-
-Author = Annotated[str, Header(alias="X-Kefu-User", max_length=120)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40)]
 
 
 class TemplateOut(BaseModel):
@@ -44,6 +43,15 @@ class TemplateOut(BaseModel):
     deleted: bool
     updated_at: datetime
     updated_by: str
+    needs_review: list[str] = Field(
+        description="Locales whose text predates the last change of the source-locale text."
+    )
+
+
+class ReviewBody(BaseModel):
+    locales: list[LocaleTag] = Field(
+        min_length=1, max_length=100, description="Locales a translator has checked."
+    )
 
 
 class TemplatePage(BaseModel):
@@ -80,23 +88,16 @@ def _out(stored: StoredTemplate, response: Response | None = None) -> TemplateOu
         deleted=stored.deleted,
         updated_at=stored.updated_at,
         updated_by=stored.updated_by,
+        needs_review=list(stored.needs_review),
     )
-
-
-def _expected(if_match: str | None) -> int:
-    if if_match is None:
-        raise PreconditionRequired("send If-Match with the version your change is based on")
-    try:
-        return int(if_match.strip().removeprefix("W/").strip('"'))
-    except ValueError as exc:
-        raise InvalidInput(f"If-Match: not a version: {if_match!r}") from exc
 
 
 def _validate(kefu: Kefu, template: Template) -> None:
     """Everything a save must pass before anything is written."""
     library = kefu.snapshot.library
-    if template.category not in library.categories:
-        raise InvalidInput(f"template.id: unknown category {template.category!r}")
+    category = CategoryEditor(kefu.store).get(template.category) if kefu.store else None
+    if category is None or category.deleted:
+        raise InvalidInput(f"template.id: no category {template.category!r} (create it first)")
     unknown = [v for v in template.variables if v not in library.variables]
     if unknown:
         raise InvalidInput(
@@ -113,23 +114,11 @@ def _validate(kefu: Kefu, template: Template) -> None:
 
 def _conflict(editor: TemplateEditor, template_id: str, exc: Conflict) -> VersionConflict:
     current = editor.get(template_id)
-    details = []
-    if current is not None:
-        details.append(
-            {
-                "current_version": current.version,
-                "updated_by": current.updated_by,
-                "updated_at": current.updated_at.isoformat(),
-            }
-        )
-    return VersionConflict(
-        f"{template_id} has changed since your version"
-        + (
-            f": it is at version {current.version}, saved by {current.updated_by}"
-            if current
-            else ""
-        ),
-        details,
+    return conflict(
+        template_id,
+        current.version if current else None,
+        current.updated_by if current else None,
+        current.updated_at if current else None,
     )
 
 
@@ -140,6 +129,9 @@ def list_templates(
     locale: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     deleted: bool = False,
+    needs_review: Annotated[
+        bool | None, Query(description="Only templates with (or without) stale translations.")
+    ] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TemplatePage:
@@ -148,6 +140,7 @@ def list_templates(
         s
         for s in _editor(kefu).list()
         if s.deleted == deleted
+        and (needs_review is None or bool(s.needs_review) == needs_review)
         and (category is None or s.template.category == category)
         and (locale is None or locale in s.template.replies)
         and (
@@ -198,13 +191,16 @@ def update_template(
     author: Author = "api",
     message: str = "updated",
 ) -> TemplateOut:
-    expected = _expected(if_match)
+    expected = expected_version(if_match)
     if template.id != template_id:
         raise InvalidInput("template.id: differs from the id in the URL")
     _validate(kefu, template)
     editor = _editor(kefu)
+    default_locale = kefu.snapshot.library.shop.default_locale
     try:
-        return _out(editor.update(template, expected, author, message), response)
+        return _out(
+            editor.update(template, expected, author, message, default_locale), response
+        )
     except KeyError as exc:
         raise NotFound(f"no template {template_id!r}") from exc
     except Conflict as exc:
@@ -219,7 +215,7 @@ def _set_deleted(
     author: str,
     response: Response,
 ) -> TemplateOut:
-    expected = _expected(if_match)
+    expected = expected_version(if_match)
     editor = _editor(kefu)
     change = editor.delete if deleted else editor.restore
     try:
@@ -307,14 +303,41 @@ def rollback_template(
     author: Author = "api",
 ) -> TemplateOut:
     """Make an earlier version current again (as a new version: history stays whole)."""
-    expected = _expected(if_match)
+    expected = expected_version(if_match)
     editor = _editor(kefu)
     old = editor.version(template_id, body.version)
     if old is None:
         raise NotFound(f"{template_id}: no version {body.version}")
     _validate(kefu, old)
     try:
-        return _out(editor.rollback(template_id, body.version, expected, author), response)
+        stored = editor.rollback(
+            template_id, body.version, expected, author, kefu.snapshot.library.shop.default_locale
+        )
+    except Conflict as exc:
+        raise _conflict(editor, template_id, exc) from exc
+    return _out(stored, response)
+
+
+@router.post("/templates/{template_id}/review", response_model=TemplateOut)
+def confirm_translations(
+    template_id: str,
+    body: ReviewBody,
+    kefu: KefuDep,
+    response: Response,
+    if_match: IfMatch = None,
+    author: Author = "api",
+) -> TemplateOut:
+    """A translator checked these locales against the source text: clear their marks."""
+    expected = expected_version(if_match)
+    editor = _editor(kefu)
+    stored = editor.get(template_id)
+    if stored is None:
+        raise NotFound(f"no template {template_id!r}")
+    unknown = [loc for loc in body.locales if loc not in stored.template.replies]
+    if unknown:
+        raise InvalidInput(f"locales: {template_id} has no text in {', '.join(unknown)}")
+    try:
+        return _out(editor.confirm(template_id, body.locales, expected, author), response)
     except Conflict as exc:
         raise _conflict(editor, template_id, exc) from exc
 

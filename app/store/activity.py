@@ -8,6 +8,7 @@ on shutdown). Feedback is rare and written at once.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +23,11 @@ from app.text import normalize
 
 CountKey = tuple[date, str, str, str, str, str]  # day, template, category, locale, tone, lang
 GROUP_SIMILARITY = 75  # token_sort_ratio at which two unmatched messages are one question
+# The same text again this soon is the same buyer message seen twice (the console asks
+# again when the agent changes the language or tone, and its "send to the unmatched list"
+# button follows the service's own record of a message nothing matched): keep it once.
+REPEAT_SECONDS = 120.0
+_RECENT_LIMIT = 2000
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class ActivityLog:
         self._lock = threading.Lock()
         self._counts: Counter[CountKey] = Counter()
         self._unmatched: list[tuple[str, str, datetime]] = []
+        self._recent: dict[str, float] = {}  # message -> monotonic time it was recorded
 
     # ---- the hot path: memory only ---------------------------------------------------
 
@@ -48,9 +55,20 @@ class ActivityLog:
         with self._lock:
             self._counts[key] += 1
 
-    def unmatched(self, message: str, language: str) -> None:
+    def unmatched(self, message: str, language: str) -> bool:
+        """Keep a message nothing matched; False when it is a repeat just recorded."""
+        now = time.monotonic()
         with self._lock:
+            seen = self._recent.get(message)
+            if seen is not None and now - seen < REPEAT_SECONDS:
+                return False
+            if len(self._recent) >= _RECENT_LIMIT:
+                self._recent = {m: t for m, t in self._recent.items() if now - t < REPEAT_SECONDS}
+                if len(self._recent) >= _RECENT_LIMIT:  # a flood: forget rather than grow
+                    self._recent.clear()
+            self._recent[message] = now
             self._unmatched.append((message, language, datetime.now(UTC)))
+            return True
 
     # ---- batches ----------------------------------------------------------------------
 

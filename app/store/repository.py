@@ -8,7 +8,7 @@ database notices a new library by a changed revision.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,8 +21,11 @@ from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.library import Category, Library, ShopFacts, Template, VariableCatalog
+from app.review import needs_review
+from app.store.notify import announce
 from app.store.tables import (
     CategoryRow,
+    CategoryVersionRow,
     DocumentRow,
     DocumentVersionRow,
     LibraryStateRow,
@@ -57,6 +60,51 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _put_category(
+    session: Session,
+    category_id: str,
+    title: str,
+    description: str,
+    author: str,
+    message: str,
+    deleted: bool = False,
+) -> int:
+    """Make a category read so; a real change is a new version. Returns 1 if it changed."""
+    row = session.get(CategoryRow, category_id)
+    if row is not None and (row.title, row.description, row.deleted) == (
+        title,
+        description,
+        deleted,
+    ):
+        return 0
+    now = _now()
+    if row is None:
+        row = CategoryRow(id=category_id, position=_next_category_position(session), version=0)
+        session.add(row)
+    row.title, row.description, row.deleted = title, description, deleted
+    row.version, row.updated_at, row.updated_by = row.version + 1, now, author
+    session.add(
+        CategoryVersionRow(
+            category_id=category_id,
+            version=row.version,
+            title=title,
+            description=description,
+            deleted=deleted,
+            author=author,
+            message=message,
+            created_at=now,
+        )
+    )
+    return 1
+
+
+def _next_category_position(session: Session) -> int:
+    last = session.scalar(
+        select(CategoryRow.position).order_by(CategoryRow.position.desc()).limit(1)
+    )
+    return (last + 1) if last is not None else 0
 
 
 @dataclass(frozen=True)
@@ -102,6 +150,7 @@ class LibraryStore:
             .where(LibraryStateRow.id == 1)
             .values(revision=LibraryStateRow.revision + 1)
         )
+        announce(session)  # PostgreSQL: every replica hears it when this commits
 
     def revision(self) -> int:
         with self._sessions() as session:
@@ -121,17 +170,14 @@ class LibraryStore:
         changed = 0
         with self._write() as session:
             for position, category in enumerate(library.categories.values()):
-                row = session.get(CategoryRow, category.id)
-                if row is None:
-                    row = CategoryRow(id=category.id)
-                    session.add(row)
-                row.title, row.description, row.position = (
-                    category.title,
-                    category.description,
-                    position,
+                changed += _put_category(
+                    session, category.id, category.title, category.description, author, message
                 )
+                session.get_one(CategoryRow, category.id).position = position
                 for index, template in enumerate(category.templates):
-                    changed += self._put_template(session, template, index, author, message)
+                    changed += self._put_template(
+                        session, template, index, author, message, library.shop.default_locale
+                    )
             documents = {
                 "shop": library.shop.model_dump(mode="json"),
                 "variables": {k: v.model_dump(mode="json") for k, v in library.variables.items()},
@@ -144,7 +190,13 @@ class LibraryStore:
         return changed
 
     def _put_template(
-        self, session: Session, template: Template, position: int, author: str, message: str
+        self,
+        session: Session,
+        template: Template,
+        position: int,
+        author: str,
+        message: str,
+        default_locale: str,
     ) -> int:
         document = _canonical(template.model_dump(mode="json"))
         row = session.get(TemplateRow, template.id)
@@ -153,11 +205,16 @@ class LibraryStore:
             row.position = position
             return 0
         version = (row.version + 1) if row is not None else 1
+        review: list[str] = []
         if row is None:
             row = TemplateRow(id=template.id)
             session.add(row)
+        else:
+            old = Template.model_validate_json(row.document)
+            review = needs_review(old, template, json.loads(row.needs_review), default_locale)
         row.category, row.position, row.document = template.category, position, document
         row.version, row.deleted, row.updated_at, row.updated_by = version, False, now, author
+        row.needs_review = json.dumps(review)
         session.add(
             TemplateVersionRow(
                 template_id=template.id,
@@ -167,6 +224,7 @@ class LibraryStore:
                 author=author,
                 message=message,
                 created_at=now,
+                needs_review=row.needs_review,
             )
         )
         return 1
@@ -199,7 +257,11 @@ class LibraryStore:
     def load_library(self) -> Library:
         """The current library: every category with its templates that are not deleted."""
         with self._sessions() as session:
-            categories = session.scalars(select(CategoryRow).order_by(CategoryRow.position)).all()
+            categories = session.scalars(
+                select(CategoryRow)
+                .where(CategoryRow.deleted.is_(False))
+                .order_by(CategoryRow.position, CategoryRow.id)
+            ).all()
             rows = session.scalars(
                 select(TemplateRow)
                 .where(TemplateRow.deleted.is_(False))
@@ -259,6 +321,7 @@ class StoredTemplate:
     deleted: bool
     updated_at: datetime
     updated_by: str
+    needs_review: tuple[str, ...] = ()
 
 
 def _stored(row: TemplateRow) -> StoredTemplate:
@@ -268,6 +331,7 @@ def _stored(row: TemplateRow) -> StoredTemplate:
         row.deleted,
         row.updated_at,
         row.updated_by,
+        tuple(json.loads(row.needs_review or "[]")),
     )
 
 
@@ -299,13 +363,15 @@ class TemplateEditor:
                 author=author,
                 message=message,
                 created_at=row.updated_at,
+                needs_review=row.needs_review,
             )
         )
         LibraryStore._bump(session)
 
     def create(self, template: Template, author: str, message: str) -> StoredTemplate:
         with self.store._write() as session:
-            if session.get(CategoryRow, template.category) is None:
+            category = session.get(CategoryRow, template.category)
+            if category is None or category.deleted:
                 raise KeyError(template.category)
             if session.get(TemplateRow, template.id) is not None:
                 raise Conflict(session.get(TemplateRow, template.id).version)  # type: ignore[union-attr]
@@ -324,6 +390,7 @@ class TemplateEditor:
                 deleted=False,
                 updated_at=_now(),
                 updated_by=author,
+                needs_review="[]",
             )
             session.add(row)
             session.flush()
@@ -338,6 +405,8 @@ class TemplateEditor:
         message: str,
         document: str | None = None,
         deleted: bool | None = None,
+        default_locale: str | None = None,
+        confirmed: frozenset[str] = frozenset(),
     ) -> StoredTemplate:
         with self.store._write() as session:
             row = session.get(TemplateRow, template_id)
@@ -350,8 +419,17 @@ class TemplateEditor:
                 "updated_at": _now(),
                 "updated_by": author,
             }
+            marked = json.loads(row.needs_review or "[]")
             if document is not None:
                 values["document"] = document
+                if default_locale is not None:
+                    marked = needs_review(
+                        Template.model_validate_json(row.document),
+                        Template.model_validate_json(document),
+                        marked,
+                        default_locale,
+                    )
+            values["needs_review"] = json.dumps([m for m in marked if m not in confirmed])
             if deleted is not None:
                 values["deleted"] = deleted
             # Compare-and-set in the UPDATE itself: of two writers that both read version
@@ -371,10 +449,31 @@ class TemplateEditor:
             return _stored(row)
 
     def update(
-        self, template: Template, expected: int, author: str, message: str
+        self,
+        template: Template,
+        expected: int,
+        author: str,
+        message: str,
+        default_locale: str = "en",
     ) -> StoredTemplate:
+        """Save a new version; locales left behind by a source-text change get marked."""
         document = _canonical(template.model_dump(mode="json"))
-        return self._change(template.id, expected, author, message, document=document)
+        return self._change(
+            template.id, expected, author, message, document=document,
+            default_locale=default_locale,
+        )
+
+    def confirm(
+        self, template_id: str, locales: Collection[str], expected: int, author: str
+    ) -> StoredTemplate:
+        """A translator checked these locales against the source: clear their marks."""
+        return self._change(
+            template_id,
+            expected,
+            author,
+            "translations confirmed: " + ", ".join(sorted(locales)),
+            confirmed=frozenset(locales),
+        )
 
     def delete(self, template_id: str, expected: int, author: str, message: str) -> StoredTemplate:
         return self._change(template_id, expected, author, message, deleted=True)
@@ -388,7 +487,12 @@ class TemplateEditor:
             return Template.model_validate_json(row.document) if row is not None else None
 
     def rollback(
-        self, template_id: str, to_version: int, expected: int, author: str
+        self,
+        template_id: str,
+        to_version: int,
+        expected: int,
+        author: str,
+        default_locale: str = "en",
     ) -> StoredTemplate:
         old = self.version(template_id, to_version)
         if old is None:
@@ -399,4 +503,5 @@ class TemplateEditor:
             author,
             f"rollback to version {to_version}",
             document=_canonical(old.model_dump(mode="json")),
+            default_locale=default_locale,
         )

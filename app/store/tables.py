@@ -21,6 +21,25 @@ class CategoryRow(Base):
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(120), default="kefu")
+
+
+class CategoryVersionRow(Base):
+    """Every version of a category's title, description and deleted mark."""
+
+    __tablename__ = "category_versions"
+
+    category_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    author: Mapped[str] = mapped_column(String(120))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class TemplateRow(Base):
@@ -36,6 +55,8 @@ class TemplateRow(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_by: Mapped[str] = mapped_column(String(120))
+    # Locales whose text predates the last change of the source locale (JSON list).
+    needs_review: Mapped[str] = mapped_column(Text, default="[]")
 
 
 class TemplateVersionRow(Base):
@@ -50,6 +71,7 @@ class TemplateVersionRow(Base):
     author: Mapped[str] = mapped_column(String(120))
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    needs_review: Mapped[str] = mapped_column(Text, default="[]")
 
 
 class DocumentRow(Base):

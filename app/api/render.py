@@ -1,0 +1,48 @@
+"""`POST /v1/render`: a suggested template rendered again with the values an agent typed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.api.deps import KefuDep
+from app.api.models import MAX_VARIABLES, RequestLocale, VariableValue
+from app.errors import InvalidInput, NotFound
+from app.library import Tone
+from app.suggest import Suggestion, render_reply
+
+router = APIRouter(prefix="/v1", tags=["suggest"])
+
+
+class RenderBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: Annotated[str, StringConstraints(max_length=129)]
+    locale: RequestLocale = Field(description="The locale the suggestion was shown in.")
+    tone: Tone
+    variables: dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")], VariableValue
+    ] = Field(default_factory=dict)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+
+
+@router.post("/render", response_model=Suggestion)
+async def post_render(body: RenderBody, kefu: KefuDep) -> Suggestion:
+    """Render one template in a locale and tone with the given values (nothing is counted:
+    the console calls this while the agent fills in a suggestion's missing variables)."""
+    if len(body.variables) > MAX_VARIABLES:
+        raise InvalidInput(f"variables: at most {MAX_VARIABLES}")
+    rendered = render_reply(
+        kefu.snapshot,
+        kefu.options,
+        body.template_id,
+        body.locale.replace("_", "-"),
+        body.tone,
+        dict(body.variables),
+        body.currency,
+    )
+    if rendered is None:
+        raise NotFound(f"no template {body.template_id!r}")
+    return rendered

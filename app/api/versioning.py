@@ -1,0 +1,44 @@
+"""What every versioned resource of the library API shares: If-Match and conflicts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Header, Response
+
+from app.errors import InvalidInput, PreconditionRequired, VersionConflict
+
+Author = Annotated[str, Header(alias="X-Kefu-User", max_length=120)]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40)]
+
+
+def expected_version(if_match: str | None) -> int:
+    """The version a change is based on, from `If-Match` (a bare or quoted number)."""
+    if if_match is None:
+        raise PreconditionRequired("send If-Match with the version your change is based on")
+    try:
+        return int(if_match.strip().removeprefix("W/").strip('"'))
+    except ValueError as exc:
+        raise InvalidInput(f"If-Match: not a version: {if_match!r}") from exc
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+def conflict(
+    what: str, version: int | None, by: str | None, at: datetime | None
+) -> VersionConflict:
+    """412 naming the current version and who saved it, so a client can reload or merge."""
+    details = []
+    if version is not None:
+        details.append(
+            {
+                "current_version": version,
+                "updated_by": by,
+                "updated_at": at.isoformat() if at else None,
+            }
+        )
+    suffix = f": it is at version {version}, saved by {by}" if version is not None else ""
+    return VersionConflict(f"{what} has changed since your version{suffix}", details)
