@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.units import format_unit
@@ -60,8 +60,15 @@ class RenderedText:
 
 @lru_cache(maxsize=256)
 def babel_locale(tag: str) -> Locale:
-    """Parse a BCP 47 tag once; Babel calls are cheaper with a parsed `Locale`."""
-    return Locale.parse(tag, sep="-")
+    """Parse a BCP 47 tag once; Babel calls are cheaper with a parsed `Locale`.
+
+    A well-formed tag Babel has no data for ("aca") raises `ValueError`, which a save
+    reports as a problem and serving treats as a reply that cannot render.
+    """
+    try:
+        return Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise ValueError(f"unknown locale {tag!r}: no formatting data for it") from exc
 
 
 def _locale(ctx: Context) -> Locale:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.api.deps import KefuDep
 from app.api.library import TemplateOut, _conflict, _editor, _out, _validate
-from app.api.versioning import Author, IfMatch, expected_version
+from app.api.versioning import MAX_VERSION, Author, IfMatch, expected_version
 from app.errors import InvalidInput, NotFound
 from app.library import Triggers
 from app.store.activity import ActivityLog
@@ -83,7 +83,7 @@ def unmatched_groups(
 
 @router.post("/v1/library/unmatched/{unmatched_id}/add-trigger", response_model=TemplateOut)
 def add_as_trigger(
-    unmatched_id: int,
+    unmatched_id: Annotated[int, Path(ge=1, le=MAX_VERSION)],
     body: AddTriggerBody,
     kefu: KefuDep,
     response: Response,

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,6 +22,26 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     415: "unsupported_media_type",
+}
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. `invalid_input`.")
+    message: str = Field(description="What went wrong, in plain words.")
+    details: list[dict[str, Any]] = Field(description="Per-field problems, when there are any.")
+
+
+class ErrorBody(BaseModel):
+    """The body of every failure."""
+
+    error: ErrorInfo
+
+
+# Documented on every route: FastAPI's own 422 shape is replaced by ours, and "default"
+# says that any other failure status carries the same body.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "A field breaks a rule; `details` names it."},
+    "default": {"model": ErrorBody, "description": "Any other failure, in the same shape."},
 }
 
 

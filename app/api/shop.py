@@ -8,7 +8,14 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import KefuDep
-from app.api.versioning import Author, IfMatch, conflict, expected_version, set_etag
+from app.api.versioning import (
+    Author,
+    IfMatch,
+    VersionNumber,
+    conflict,
+    expected_version,
+    set_etag,
+)
 from app.compiled import shop_problems
 from app.errors import InvalidInput, NotFound
 from app.library import ShopFacts
@@ -36,7 +43,7 @@ class ShopVersion(BaseModel):
 
 
 class ShopRollback(BaseModel):
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 def _editor(kefu: Kefu) -> DocumentEditor:
