@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     max_variable_chars: int = Field(
         500, ge=1, le=10_000, description="Longest text value of one request variable."
     )
+    sqlite_busy_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Seconds a SQLite write waits for another process's lock before failing.",
+    )
     locale_fallbacks: dict[str, list[str]] = Field(
         default_factory=lambda: {"pt": ["pt-BR"], "zh-Hant": ["zh-Hans"], "zh": ["zh-Hans"]},
         description="Where a wanted reply locale goes before the library default (JSON).",
