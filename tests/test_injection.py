@@ -346,6 +346,28 @@ def test_an_accepted_payload_is_served_as_its_harmless_text(
 
 
 @pytest.mark.parametrize(("name", "raw", "outcome"), PAYLOADS, ids=IDS)
+def test_a_payload_tried_as_a_draft_shows_its_problem_or_its_harmless_text(
+    api: Client, secret_file: Path, tmp_path: Path, name: str, raw: str,
+    outcome: Refused | Renders,
+) -> None:
+    out = tmp_path / "pwned"
+    template = draft("thanks.try_probe", source_of(raw, secret_file, out))
+    template["triggers"] = {"en": {"examples": ["ok bye bye"]}}
+    response = watched(
+        lambda: api.post("/v1/library/try", json={
+            "message": "ok bye bye", "locale": "en", "tone": "formal", "template": template,
+            "variables": SAMPLES, "context": {"now": OPEN_HOURS}}),
+        out,
+    )
+    assert response.status_code == 200, response.text
+    verdict = response.json()["draft"]
+    if isinstance(outcome, Refused):
+        assert verdict["text"] is None and outcome.reason in verdict["problem"], verdict
+    else:
+        assert verdict["problem"] is None and verdict["text"] == outcome.text
+
+
+@pytest.mark.parametrize(("name", "raw", "outcome"), PAYLOADS, ids=IDS)
 def test_a_payload_typed_by_a_buyer_is_data(
     api: Client, secret_file: Path, tmp_path: Path, name: str, raw: str,
     outcome: Refused | Renders,
