@@ -12,7 +12,9 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
+from app.suggest import Options, SuggestRequest, build_snapshot, suggest
 from tests.conftest import OPEN_HOURS, REPLIES, Client
+from tests.factories import make_library, make_template, replies
 from tests.test_error_shape import assert_error_shape
 
 
@@ -122,3 +124,14 @@ def test_dicts_keyed_by_pattern_refuse_other_keys_in_the_schema_too(app: FastAPI
     template_schema = schemas["Template"]
     for field in ("replies", "triggers"):
         assert template_schema["properties"][field]["additionalProperties"] is False
+
+
+def test_a_stored_reply_in_a_locale_babel_lacks_is_skipped_not_fatal() -> None:
+    """Saves refuse such locales now; one stored earlier must not stop the library loading
+    nor turn a suggestion into a 500."""
+    odd = make_template(replies=replies({"en": "Order {{ order_id }} ships soon",
+                                         "aca": "Order {{ order_id }}"}))
+    snapshot = build_snapshot(make_library(odd))
+    result = suggest(snapshot, SuggestRequest(message="when will you ship my order",
+                                              locale="aca"), Options())
+    assert all(s.locale != "aca" for s in result.suggestions)
