@@ -1,10 +1,11 @@
 """Nothing is lost on a failed save: the store refuses, the save says so (503 in the error
 shape), the previous version is intact, and the next save works.
 
-SQLite: another process holds the file's write lock (a backup, a stuck import). The test
-runs as root in CI, where a chmod cannot make a file read-only, so the lock stands in for
-"the file takes no writes". PostgreSQL: the server ends the very connection a save is
-using, in the middle of its transaction (`pg_terminate_backend` on that backend only).
+SQLite: another process holds the file's write lock (a backup, a stuck import), or the file
+may not grow (a full disk). CI runs as root, for whom a chmod cannot make a file read-only,
+so these stand in for "the file takes no writes". PostgreSQL: the server ends the very
+connection a save is using, in the middle of its transaction (`pg_terminate_backend` on
+that backend only).
 """
 
 from __future__ import annotations
@@ -181,3 +182,31 @@ def test_postgresql_connections_ended_between_saves_are_replaced(postgres_app: F
         ).fetchone()
     assert ended and ended[0] >= 1
     assert_then_it_saves(api, before, history)
+
+
+def test_a_save_on_a_full_disk_fails_and_loses_nothing(
+    sqlite_api: Client, sqlite_data: Path
+) -> None:
+    """SQLite's page limit stands in for the disk filling up: the file may not grow."""
+    before, history = snapshot(sqlite_api)
+    engine = sqlite_api.app.state.kefu.store.engine
+
+    def full(dbapi_connection: Any, _record: Any) -> None:
+        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    with sqlite3.connect(sqlite_data / "kefu.db") as compact:
+        compact.execute("VACUUM")  # no free pages left to reuse
+    engine.dispose()
+    event.listen(engine, "connect", full)
+    try:
+        big = {**before["template"], "title": "Too big to fit",
+               "triggers": {"en": {"examples": [f"filler {i} " * 20 for i in range(200)]}}}
+        response = sqlite_api.request(
+            "PUT", f"/v1/library/templates/{TEMPLATE}", json=big,
+            headers={"If-Match": f'"{before["version"]}"'})
+    finally:
+        event.remove(engine, "connect", full)
+        engine.dispose()
+    assert_failed_cleanly(response, "full")
+    assert_then_it_saves(sqlite_api, before, history)
