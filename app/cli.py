@@ -1,4 +1,4 @@
-"""The `kefu` command: serve, check, schema."""
+"""The `kefu` command: serve, check, schema, import, export, eval, users, keys."""
 
 from __future__ import annotations
 
@@ -122,8 +122,123 @@ def _import(args: argparse.Namespace) -> int:
     except LibraryError as exc:
         print(f"kefu import: nothing imported: {exc.message}", file=sys.stderr)
         return 1
-    changed = _store().import_library(library, author=args.author, message=args.message)
+    from app.store.access import AccessStore
+
+    store = _store()
+    changed = store.import_library(library, author=args.author, message=args.message)
+    AccessStore(store).audit(
+        _actor(),
+        "library.import",
+        str(path)[-255:],
+        {"author": args.author, "templates": len(library.templates()), "changed": changed},
+        "local",
+    )
     print(f"imported {len(library.templates())} templates ({changed} new versions)")
+    return 0
+
+
+def _actor() -> str:
+    """Who ran a CLI command, for the audit log: the operating-system user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
+
+
+def _access() -> Any:
+    from app.auth.access import Access
+
+    return Access(_store(), Settings())
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    """From stdin (--password-stdin), else asked for on a terminal; None: generate one."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if sys.stdin.isatty():
+        first = getpass.getpass("password (empty: generate one): ")
+        if first and getpass.getpass("again: ") != first:
+            raise ValueError("the two passwords differ")
+        return first or None
+    return None
+
+
+def _users(args: argparse.Namespace) -> int:
+    from app.errors import KefuError
+
+    access = _access()
+    try:
+        if args.action == "list":
+            for u in access.db.users():
+                state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
+                print(f"{u.name}\t{u.role}\t{state}\t{u.created_at:%Y-%m-%d %H:%M}")
+        elif args.action == "create":
+            user, generated = access.create_user(
+                _actor(), args.name, args.role, _read_password(args), "local"
+            )
+            print(f"created {user.role} {user.name}")
+            if generated:
+                print(f"password: {generated}")
+        elif args.action == "password":
+            password = _read_password(args)
+            generated = None
+            if password is None:
+                from app.auth.passwords import generate_password
+
+                password = generated = generate_password()
+            access.change_user(_actor(), args.name, "local", password=password, unlock=True)
+            print(f"{args.name}: new password set; it must be changed at the next sign-in")
+            if generated:
+                print(f"password: {generated}")
+        elif args.action == "set":
+            disabled = {"yes": True, "no": False, None: None}[args.disabled]
+            user = access.change_user(
+                _actor(),
+                args.name,
+                "local",
+                role=args.role,
+                disabled=disabled,
+                unlock=args.unlock,
+            )
+            print(f"{user.name}\t{user.role}\t{'disabled' if user.disabled else 'active'}")
+    except (KefuError, ValueError) as exc:
+        print(f"kefu users: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from app.errors import KefuError
+
+    access = _access()
+    try:
+        if args.action == "list":
+            for k in access.db.keys():
+                used = f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never"
+                state = "revoked" if k.revoked_at else "active"
+                print(
+                    f"{k.id}\t{k.prefix}…\t{k.name}\t{','.join(k.scopes)}\t"
+                    f"{','.join(k.allowed_origins) or '-'}\tused {used}\t{state}"
+                )
+        elif args.action == "create":
+            origins = [o for o in (args.origins or "").split(",") if o.strip()]
+            stored, key = access.create_key(_actor(), args.name, args.scopes, origins, "local")
+            print(
+                f"key #{stored.id} {stored.name!r}: scopes {','.join(stored.scopes)}; "
+                f"origins {','.join(stored.allowed_origins) or 'none (servers only)'}"
+            )
+            print("store it now: it is shown this once. The key:")
+            print(key)
+        elif args.action == "revoke":
+            revoked = access.revoke_key(_actor(), args.id, "local")
+            print(f"revoked key #{revoked.id} {revoked.name!r}")
+    except KefuError as exc:
+        print(f"kefu keys: {exc.message}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -171,6 +286,40 @@ def build_parser() -> argparse.ArgumentParser:
     exporter = sub.add_parser("export", help="write the store's library as YAML files")
     exporter.add_argument("folder")
     exporter.set_defaults(func=_export)
+
+    users = sub.add_parser("users", help="accounts: list, create, password, set")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    users_sub.add_parser("list", help="every account with its role and state")
+    create_user = users_sub.add_parser("create", help="a new account")
+    create_user.add_argument("name")
+    create_user.add_argument("--role", required=True, choices=["agent", "manager", "admin"])
+    password = users_sub.add_parser("password", help="set a new password (changed at sign-in)")
+    password.add_argument("name")
+    for command in (create_user, password):
+        command.add_argument(
+            "--password-stdin", action="store_true", help="read the password from stdin"
+        )
+    set_user = users_sub.add_parser("set", help="change role, disable or enable, unlock")
+    set_user.add_argument("name")
+    set_user.add_argument("--role", choices=["agent", "manager", "admin"])
+    set_user.add_argument("--disabled", choices=["yes", "no"])
+    set_user.add_argument("--unlock", action="store_true")
+    users.set_defaults(func=_users)
+
+    keys = sub.add_parser("keys", help="API keys: list, create, revoke")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    keys_sub.add_parser("list", help="every key: prefix, scopes, origins, last use")
+    create_key = keys_sub.add_parser("create", help="a new key, printed on the last line")
+    create_key.add_argument("--name", required=True)
+    create_key.add_argument(
+        "--scopes",
+        required=True,
+        help="comma-separated: suggest, feedback, library:read, library:write, insights, admin",
+    )
+    create_key.add_argument("--origins", help="comma-separated browser origins (CORS)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("id", type=int)
+    keys.set_defaults(func=_keys)
 
     schema = sub.add_parser("schema", help="write the library's JSON Schemas")
     schema.add_argument("--out", default=str(Path(__file__).parent.parent / "replies" / "schema"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.suggest import DEFAULT_MIN_CONFIDENCE
@@ -62,6 +62,29 @@ class Settings(BaseSettings):
     locale_fallbacks: dict[str, list[str]] = Field(
         default_factory=lambda: {"pt": ["pt-BR"], "zh-Hant": ["zh-Hans"], "zh": ["zh-Hans"]},
         description="Where a wanted reply locale goes before the library default (JSON).",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs session cookies; default: a random one kept in data_dir/secret_key. "
+        "Replicas with separate data folders must share one.",
+    )
+    session_hours: float = Field(
+        12, gt=0, le=24 * 90, description="A sign-in lasts this long (then sign in again)."
+    )
+    cookie_secure: bool = Field(
+        False, description="Mark the session cookie Secure: set it when kefu is served over https."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, le=1000, description="Failed sign-ins in a row that lock an account."
+    )
+    login_lockout_minutes: float = Field(
+        15, ge=0, le=24 * 60, description="How long a locked account stays locked."
+    )
+    login_rate_per_minute: int = Field(
+        10, ge=0, description="Sign-in attempts a minute per client address and per name (0: off)."
+    )
+    suggest_rate_per_minute: int = Field(
+        600, ge=0, description="Suggestions a minute per API key or account (0: off)."
     )
 
 

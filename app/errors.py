@@ -7,6 +7,7 @@ The JSON body of every failure is ``{"error": {"code", "message", "details"}}``;
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 
 class KefuError(Exception):
@@ -14,6 +15,7 @@ class KefuError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: dict[str, str] | None = None  # extra response headers (Retry-After, ...)
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -92,3 +94,47 @@ class CSRFFailed(KefuError):
 
     status = 403
     code = "csrf_failed"
+
+
+class Unauthorized(KefuError):
+    """No credentials, or credentials kefu does not accept: sign in or send an API key."""
+
+    status = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="kefu"'}
+
+
+class SignInRequired(KefuError):
+    """A page asked for by someone not signed in: 303 to the login page, then back."""
+
+    status = 303
+    code = "sign_in_required"
+
+    def __init__(self, path: str, query: str = "") -> None:
+        super().__init__("sign in first")
+        back = path + (f"?{query}" if query else "")
+        self.headers = {"Location": "/login?next=" + quote(back, safe="")}
+
+
+class Forbidden(KefuError):
+    """The caller is known but may not do this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class PasswordChangeRequired(Forbidden):
+    """The account's password was made for it (first start): set a new one first."""
+
+    code = "password_change_required"
+
+
+class RateLimited(KefuError):
+    """Too many requests from this key, account or address; `Retry-After` says when."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, [{"retry_after": retry_after}])
+        self.headers = {"Retry-After": str(retry_after)}

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from app.store.repository import LibraryStore  # noqa: E402
 from app.store.tables import SuggestionCountRow  # noqa: E402
 from tests.browser import ARGS, CHROMIUM  # noqa: E402
-from tests.servers import start_server, stop  # noqa: E402
+from tests.servers import new_key, new_user, start_server, stop  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 MESSAGES = [
@@ -66,13 +66,18 @@ def backfill(data: Path, days: int = 14) -> None:
     store.close()
 
 
+PASSWORD = "screenshots only"
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
         url, process = start_server(data, data / "server.log", {})
         try:
-            with httpx.Client(base_url=url, timeout=10) as http:
+            new_user(data, "mia", "manager", PASSWORD)
+            auth = {"Authorization": f"Bearer {new_key(data, scopes='suggest,feedback')}"}
+            with httpx.Client(base_url=url, timeout=10, headers=auth) as http:
                 for message, times in MESSAGES:
                     for _ in range(times):
                         http.post("/v1/suggest", json={"message": message})
@@ -92,7 +97,14 @@ def main() -> None:
 def shoot(url: str) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
+        context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
+        page = context.new_page()
+        page.goto(f"{url}/login?lang=en")
+        page.fill("#name", "mia")
+        page.screenshot(path=OUT / "login.png")
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(f"{url}/")
 
         def ask(message: str, lang: str = "en") -> None:
             page.goto(f"{url}/?lang={lang}")
@@ -117,7 +129,8 @@ def shoot(url: str) -> None:
         page.screenshot(path=OUT / "editor.png")
         page.goto(f"{url}/insights?lang=en&days=14")
         page.screenshot(path=OUT / "insights.png", full_page=True)
-        phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="en-US")
+        phone = context.new_page()
+        phone.set_viewport_size({"width": 390, "height": 844})
         phone.goto(f"{url}/?lang=en")
         phone.fill("#message", "متى سيتم شحن طلبي؟")
         phone.press("#message", "Enter")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.servers import start_server, stop
+from tests.servers import new_key, new_user, start_server, stop
 
 CHROMIUM = Path(os.environ.get("KEFU_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
@@ -29,14 +29,32 @@ DESKTOP = {"width": 1280, "height": 720}
 PHONE = {"width": 390, "height": 844}
 
 
+PASSWORD = "correct horse battery staple"
+MANAGERS = ("mia", "ana", "bo")  # each signs in through the login page
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """The server's URL, and headers with an API key for checks made beside the browser."""
     data = tmp_path_factory.mktemp("browser-data")
     url, process = start_server(data, data / "server.log", {"KEFU_RELOAD_INTERVAL": "0.2"})
     try:
-        yield url
+        for name in MANAGERS:
+            new_user(data, name, "manager", PASSWORD)
+        key = new_key(data, scopes="suggest,feedback,library:read,library:write,insights")
+        yield url, {"Authorization": f"Bearer {key}"}
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="module")
+def server(served: tuple[str, dict[str, str]]) -> str:
+    return served[0]
+
+
+@pytest.fixture(scope="module")
+def api_headers(served: tuple[str, dict[str, str]]) -> dict[str, str]:
+    return served[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +73,24 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-def open_context(browser: Browser, server: str, **options: object) -> BrowserContext:
+def open_context(
+    browser: Browser, server: str, user: str = "mia", **options: object
+) -> BrowserContext:
+    """A browser profile signed in as `user` through the login page."""
     context = browser.new_context(viewport=DESKTOP, **options)  # type: ignore[arg-type]
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
     context.set_default_timeout(15_000)
+    sign_in(context.new_page(), server, user)
     return context
+
+
+def sign_in(page: Page, server: str, user: str) -> None:
+    page.goto(server + "/login?lang=en&next=/library")
+    page.fill("#name", user)
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(server + "/library")
+    page.close()
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import pytest
 from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
 
+from app.auth.access import Access
+from app.auth.scopes import Scope
 from app.config import Settings
 from app.library import Library, load_library
 from app.main import create_app
@@ -25,19 +27,52 @@ REPLIES = ROOT / "replies"
 OPEN_HOURS = "2026-11-21T12:00:00+08:00"
 
 
-class Client:
-    """A synchronous client over the ASGI app (no server, no network)."""
+ALL_SCOPES = [s.value for s in Scope]
 
-    def __init__(self, app: FastAPI) -> None:
+
+def api_key(app: FastAPI, scopes: list[str] | None = None, origins: list[str] | None = None,
+            name: str = "tests") -> str:
+    """A new API key in the app's own store (every scope unless told)."""
+    access: Access = app.state.access
+    _, key = access.create_key("tests", name, scopes or ALL_SCOPES, origins or [], "local")
+    return key
+
+
+class Client:
+    """A synchronous client over the ASGI app (no server, no network).
+
+    It calls as an API key holding every scope unless given `key=` (another key) or
+    `key=None` (no credentials: then it signs in with `login` and keeps the cookie).
+    """
+
+    def __init__(
+        self, app: FastAPI, key: str | None = "admin", address: str = "203.0.113.7"
+    ) -> None:
         self.app = app
+        self.address = address
+        self.headers: dict[str, str] = {}
+        if key == "admin":
+            key = api_key(app)
+        if key is not None:
+            self.headers["Authorization"] = f"Bearer {key}"
+        self.cookies = httpx.Cookies()
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+
         async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://kefu") as client:
-                return await client.request(method, url, **kwargs)
+            transport = httpx.ASGITransport(app=self.app, client=(self.address, 4711))
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://kefu", cookies=self.cookies
+            ) as client:
+                response = await client.request(method, url, headers=headers, **kwargs)
+                self.cookies = client.cookies
+                return response
 
         return asyncio.run(go())
+
+    def login(self, name: str, password: str) -> httpx.Response:
+        return self.post("/v1/auth/login", json={"name": name, "password": password})
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)
@@ -51,6 +86,22 @@ class Client:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def signed_in(app: FastAPI, name: str, role: str = "manager") -> Client:
+    """A client signed in (session cookie) as `name`, made with `role` on first use."""
+    cache: dict[str, Client] = app.state.__dict__.setdefault("test_clients", {})
+    if name not in cache:
+        access: Access = app.state.access
+        access.create_user("tests", name, role, PASSWORD, "local")
+        client = Client(app, key=None)
+        response = client.login(name, PASSWORD)
+        assert response.status_code == 200, response.text
+        cache[name] = client
+    return cache[name]
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +123,21 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
 @pytest.fixture(scope="session")
 def client(app: FastAPI) -> Iterator[Client]:
     yield Client(app)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store_settings(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """Settings for an app with its own store, once on SQLite and once on PostgreSQL."""
+    from tests.stores import postgres_schema_url
+
+    data = tmp_path_factory.mktemp(f"store-{request.param}")
+    if request.param == "sqlite":
+        yield Settings(data_dir=data, replies_dir=REPLIES)
+    else:
+        for url in postgres_schema_url():
+            yield Settings(data_dir=data, replies_dir=REPLIES, database_url=url)
 
 
 # Property tests (hypothesis): a fixed, reproducible run in CI; the same number of

@@ -8,10 +8,18 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import PHONE, browser, no_horizontal_overflow, page, server
+from tests.browser import (
+    PHONE,
+    api_headers,
+    browser,
+    no_horizontal_overflow,
+    page,
+    served,
+    server,
+)
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser", "page", "server"]  # fixtures used by name
+__all__ = ["api_headers", "browser", "page", "served", "server"]  # fixtures used by name
 
 
 def ask(page: Page, message: str) -> None:
@@ -22,7 +30,7 @@ def ask(page: Page, message: str) -> None:
 
 
 def test_paste_enter_and_one_copies_the_first_reply_and_reports_it_used(
-    page: Page, server: str
+    page: Page, server: str, api_headers: dict[str, str]
 ) -> None:
     page.goto(server + "/?lang=en")
     ask(page, "when will you ship my order?")
@@ -37,7 +45,8 @@ def test_paste_enter_and_one_copies_the_first_reply_and_reports_it_used(
     template = first.get_attribute("data-template")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        feedback = httpx.get(server + "/v1/insights", timeout=10).json()["feedback"]
+        insights = httpx.get(server + "/v1/insights", headers=api_headers, timeout=10)
+        feedback = insights.json()["feedback"]
         if any(f["template_id"] == template and f["used"] >= 1 for f in feedback):
             break
         time.sleep(0.2)
@@ -92,7 +101,7 @@ def test_arabic_replies_read_right_to_left(page: Page, server: str) -> None:
 
 
 def test_no_good_match_is_plain_and_one_click_sends_it_to_the_unmatched_list(
-    page: Page, server: str
+    page: Page, server: str, api_headers: dict[str, str]
 ) -> None:
     page.goto(server + "/?lang=en")
     message = "what is the capital of peru, my friend"
@@ -100,7 +109,7 @@ def test_no_good_match_is_plain_and_one_click_sends_it_to_the_unmatched_list(
     expect(page.locator(".nomatch h2")).to_have_text("No good match")
     page.locator(".nomatch .send-unmatched").click()
     expect(page.locator("#toast")).to_contain_text("unmatched list")
-    groups = httpx.get(server + "/v1/library/unmatched", timeout=10).json()
+    groups = httpx.get(server + "/v1/library/unmatched", headers=api_headers, timeout=10).json()
     mine = [g for g in groups if g["example"] == message]
     assert len(mine) == 1 and mine[0]["count"] == 1  # the service's own record, kept once
 
@@ -129,7 +138,9 @@ def test_the_console_works_in_simplified_chinese(page: Page, server: str) -> Non
     expect(page.locator("#toast")).to_have_text("已复制第 1 条回复")
 
 
-def test_an_edited_reply_is_copied_as_edited_and_reported_so(page: Page, server: str) -> None:
+def test_an_edited_reply_is_copied_as_edited_and_reported_so(
+    page: Page, server: str, api_headers: dict[str, str]
+) -> None:
     page.goto(server + "/?lang=en")
     ask(page, "do you have this in stock?")
     first = page.locator(".card").first
@@ -143,7 +154,8 @@ def test_an_edited_reply_is_copied_as_edited_and_reported_so(page: Page, server:
     template = first.get_attribute("data-template")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        feedback = httpx.get(server + "/v1/insights", timeout=10).json()["feedback"]
+        insights = httpx.get(server + "/v1/insights", headers=api_headers, timeout=10)
+        feedback = insights.json()["feedback"]
         if any(f["template_id"] == template and f["edited"] >= 1 for f in feedback):
             return
         time.sleep(0.2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 import time
@@ -13,24 +14,58 @@ import pytest
 
 from app.store.repository import LibraryStore, TemplateEditor
 from tests.conftest import OPEN_HOURS
-from tests.servers import start_server, stop
+from tests.servers import new_key, start_server, stop
 from tests.stores import postgres_schema_url
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     data = tmp_path_factory.mktemp("data")
     url, process = start_server(data, data / "server.log", {})
     try:
-        yield url
+        yield url, new_key(data)
     finally:
         stop(process)
 
 
-def test_real_server_answers_the_done_when_messages(server: str) -> None:
-    with httpx.Client(base_url=server, timeout=10) as http:
+def test_first_start_prints_a_one_time_admin_password_that_must_be_replaced(
+    tmp_path: Path,
+) -> None:
+    url, process = start_server(tmp_path, tmp_path / "server.log", {})
+    try:
+        printed = (tmp_path / "server.log").read_text()
+        found = re.search(r"one-time password:\nkefu:\s+(\S+)", printed)
+        assert found, printed
+        password = found.group(1)
+        ask = {"message": "hello", "context": {"now": OPEN_HOURS}}
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.post("/v1/suggest", json=ask).status_code == 401
+            assert http.get("/docs").status_code == 401
+            signed_in = http.post("/v1/auth/login", json={"name": "admin", "password": password})
+            assert signed_in.status_code == 200, signed_in.text
+            assert signed_in.json()["must_change_password"] is True
+            blocked = http.post("/v1/suggest", json=ask)
+            assert blocked.json()["error"]["code"] == "password_change_required"
+            new = "my own admin password"
+            changed = http.post("/v1/auth/password", json={"current": password, "new": new})
+            assert changed.status_code == 200, changed.text
+            assert http.post("/v1/suggest", json=ask).status_code == 200
+            assert http.get("/v1/admin/users").json()[0]["name"] == "admin"
+            again = http.post("/v1/auth/login", json={"name": "admin", "password": password})
+            assert again.status_code == 401  # the printed password is spent
+    finally:
+        stop(process)
+    url, process = start_server(tmp_path, tmp_path / "second.log", {})
+    stop(process)
+    assert "password" not in (tmp_path / "second.log").read_text()  # printed once only
+
+
+def test_real_server_answers_the_done_when_messages(server: tuple[str, str]) -> None:
+    url, key = server
+    auth = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=url, timeout=10, headers=auth) as http:
         ctx = {"now": OPEN_HOURS}
         greeting = http.post("/v1/suggest", json={"message": "在吗", "context": ctx}).json()
         assert greeting["suggestions"][0]["category"] == "greeting"
@@ -59,11 +94,12 @@ def test_real_server_answers_the_done_when_messages(server: str) -> None:
         assert not any("49" in s["text"] for s in shown)
 
 
-def test_real_server_refuses_bad_input_with_the_error_shape(server: str) -> None:
+def test_real_server_refuses_bad_input_with_the_error_shape(server: tuple[str, str]) -> None:
+    url, key = server
     response = httpx.post(
-        server + "/v1/suggest",
+        url + "/v1/suggest",
         content=b"\xff\xfe\x00garbage",
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", "Authorization": f"Bearer {key}"},
         timeout=10,
     )
     assert response.status_code == 400
@@ -98,14 +134,15 @@ def test_an_edit_through_one_server_is_served_by_another_within_a_second(
             "tone": "friendly",
             "context": {"now": OPEN_HOURS},
         }
-        with httpx.Client(timeout=10) as http:
+        auth = {"Authorization": f"Bearer {new_key(data, env=database_env)}"}
+        with httpx.Client(timeout=10, headers=auth) as http:
             stored = http.get(f"{first}/v1/library/templates/thanks.goodbye")
             document = stored.json()["template"]
             document["replies"]["en"]["friendly"] = "Bye for now, come back soon!"
             saved = http.put(
                 f"{first}/v1/library/templates/thanks.goodbye",
                 json=document,
-                headers={"If-Match": stored.headers["ETag"], "X-Kefu-User": "ana"},
+                headers={"If-Match": stored.headers["ETag"]},
             )
             assert saved.status_code == 200, saved.text
             start = time.monotonic()
@@ -130,12 +167,13 @@ def test_sigkill_in_a_burst_of_saves_loses_no_acknowledged_save(
     """Three managers save as fast as they can; the server is killed mid-burst."""
     data = tmp_path / "data"
     url, process = start_server(data, tmp_path / "server.log", database_env)
+    auth = {"Authorization": f"Bearer {new_key(data, env=database_env)}"}
     targets = ["thanks.goodbye", "greeting.hello", "bargaining.hold_price"]
     acknowledged: dict[str, list[tuple[int, str]]] = {t: [] for t in targets}
     stop_saving = threading.Event()
 
     def manager(template_id: str) -> None:
-        with httpx.Client(base_url=url, timeout=5) as http:
+        with httpx.Client(base_url=url, timeout=5, headers=auth) as http:
             current = http.get(f"/v1/library/templates/{template_id}")
             document, etag = current.json()["template"], current.headers["ETag"]
             n = 0
@@ -144,7 +182,7 @@ def test_sigkill_in_a_burst_of_saves_loses_no_acknowledged_save(
                 document = {**document, "title": f"{template_id} burst {n}"}
                 try:
                     saved = http.put(f"/v1/library/templates/{template_id}", json=document,
-                                     headers={"If-Match": etag, "X-Kefu-User": "burst"})
+                                     headers={"If-Match": etag})
                 except httpx.TransportError:
                     return  # the server is gone: this save was never acknowledged
                 if saved.status_code == 200:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -9,16 +10,17 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import REPLIES, Client
+from tests.conftest import Client, signed_in
 
 TEMPLATE = "thanks.goodbye"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    # Its own store: these tests change the library.
-    return create_app(Settings(data_dir=tmp_path_factory.mktemp("library-api"),
-                               replies_dir=REPLIES))
+def app(store_settings: Settings) -> Iterator[FastAPI]:
+    # Its own store (these tests change the library), on SQLite and on PostgreSQL.
+    app = create_app(store_settings)
+    yield app
+    app.state.kefu.close()
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +35,11 @@ def current(api: Client, template_id: str = TEMPLATE) -> tuple[dict[str, Any], s
 
 
 def put(api: Client, document: dict[str, Any], etag: str | None, user: str = "ana") -> Any:
-    headers = {"X-Kefu-User": user}
-    if etag is not None:
-        headers["If-Match"] = etag
-    return api.request("PUT", f"/v1/library/templates/{document['id']}", json=document,
-                       headers=headers)
+    """Saved by the manager `user`, signed in: the author is who is signed in."""
+    headers = {} if etag is None else {"If-Match": etag}
+    return signed_in(api.app, user).request(
+        "PUT", f"/v1/library/templates/{document['id']}", json=document, headers=headers
+    )
 
 
 def test_list_filters_by_category_and_pages(api: Client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -9,12 +10,15 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import REPLIES, Client
+from tests.conftest import Client, signed_in
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return create_app(Settings(data_dir=tmp_path_factory.mktemp("editing"), replies_dir=REPLIES))
+def app(store_settings: Settings) -> Iterator[FastAPI]:
+    # Its own store (these tests change the library), on SQLite and on PostgreSQL.
+    app = create_app(store_settings)
+    yield app
+    app.state.kefu.close()
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +110,9 @@ def test_a_category_with_templates_cannot_be_deleted_but_an_empty_one_can(api: C
 
 def test_renaming_a_category_needs_the_current_version(api: Client) -> None:
     body, etag = get(api, "/v1/library/categories/greeting")
-    first = api.request("PATCH", "/v1/library/categories/greeting",
-                        json={"title": "Hello and welcome"}, headers={"If-Match": etag,
-                                                              "X-Kefu-User": "ana"})
+    first = signed_in(api.app, "ana").request(
+        "PATCH", "/v1/library/categories/greeting",
+        json={"title": "Hello and welcome"}, headers={"If-Match": etag})
     second = api.request("PATCH", "/v1/library/categories/greeting",
                          json={"title": "Hellos"}, headers={"If-Match": etag})
     assert first.status_code == 200 and second.status_code == 412
@@ -121,8 +125,8 @@ def test_renaming_a_category_needs_the_current_version(api: Client) -> None:
 def test_shop_facts_are_versioned_and_reach_the_replies(api: Client) -> None:
     body, etag = get(api, "/v1/library/shop")
     changed = {**body["shop"], "return_days": 30}
-    saved = api.request("PUT", "/v1/library/shop", json=changed,
-                        headers={"If-Match": etag, "X-Kefu-User": "ben"})
+    saved = signed_in(api.app, "ben").request(
+        "PUT", "/v1/library/shop", json=changed, headers={"If-Match": etag})
     assert saved.status_code == 200, saved.text
     assert saved.json()["version"] == body["version"] + 1
     stale = api.request("PUT", "/v1/library/shop", json={**body["shop"], "return_days": 14},

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import REPLIES, Client
+from tests.conftest import REPLIES, Client, signed_in
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,8 @@ def test_the_console_is_the_front_page_with_its_controls(web: Client) -> None:
     assert "script-src 'self'" in response.headers["content-security-policy"]
 
 
-def test_a_page_sets_the_csrf_cookie_and_gives_its_script_the_token(web: Client) -> None:
-    response = web.get("/")
+def test_a_page_sets_the_csrf_cookie_and_gives_its_script_the_token(app: FastAPI) -> None:
+    response = Client(app).get("/")  # a first visit: no cookie yet
     token = response.cookies["kefu_csrf"]
     tags = parse(response.text).tags
     meta = next(a for t, a in tags if t == "meta" and a.get("name") == "csrf-token")
@@ -66,23 +66,27 @@ def test_a_page_sets_the_csrf_cookie_and_gives_its_script_the_token(web: Client)
 FEEDBACK = {"template_id": "thanks.goodbye", "action": "used"}
 
 
-def test_a_change_with_the_page_cookie_but_no_token_is_refused(web: Client) -> None:
-    response = web.post("/v1/feedback", json=FEEDBACK, headers={"cookie": "kefu_csrf=abc"})
+@pytest.fixture()
+def browser(app: FastAPI) -> Client:
+    """A signed-in browser holding a page's CSRF cookie `abc` (session cookie auth)."""
+    client = signed_in(app, "csrf-agent", role="agent")
+    client.cookies.set("kefu_csrf", "abc")
+    return client
+
+
+def test_a_change_with_the_page_cookie_but_no_token_is_refused(browser: Client) -> None:
+    response = browser.post("/v1/feedback", json=FEEDBACK)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "csrf_failed"
 
 
-def test_a_change_with_a_wrong_token_is_refused(web: Client) -> None:
-    response = web.post(
-        "/v1/feedback", json=FEEDBACK, headers={"cookie": "kefu_csrf=abc", "x-csrf-token": "abd"}
-    )
+def test_a_change_with_a_wrong_token_is_refused(browser: Client) -> None:
+    response = browser.post("/v1/feedback", json=FEEDBACK, headers={"x-csrf-token": "abd"})
     assert response.status_code == 403
 
 
-def test_a_change_with_the_matching_token_goes_through(web: Client) -> None:
-    response = web.post(
-        "/v1/feedback", json=FEEDBACK, headers={"cookie": "kefu_csrf=abc", "x-csrf-token": "abc"}
-    )
+def test_a_change_with_the_matching_token_goes_through(browser: Client) -> None:
+    response = browser.post("/v1/feedback", json=FEEDBACK, headers={"x-csrf-token": "abc"})
     assert response.status_code == 202
 
 
@@ -133,8 +137,8 @@ def test_the_console_renders_in_simplified_chinese_and_remembers_it(web: Client)
     assert "店鋪繁忙" in again.text
 
 
-def test_the_browser_language_is_used_when_nothing_was_chosen(web: Client) -> None:
-    response = web.get("/", headers={"accept-language": "zh-TW,zh;q=0.9,en;q=0.8"})
+def test_the_browser_language_is_used_when_nothing_was_chosen(app: FastAPI) -> None:
+    response = Client(app).get("/", headers={"accept-language": "zh-TW,zh;q=0.9,en;q=0.8"})
     assert '<html lang="zh-Hant">' in response.text
 
 
@@ -207,3 +211,18 @@ def test_shop_page_shows_the_facts_in_a_form(web: Client) -> None:
     values = {a.get("id"): a.get("value") for t, a in page.tags if t == "input"}
     assert values["currency"] and values["timezone"]
     assert sum(1 for t, a in page.tags if t == "input" and a.get("name") == "days") == 7
+
+
+def test_a_stranger_is_sent_to_sign_in_and_back(app: FastAPI) -> None:
+    response = Client(app, key=None).get("/library?q=ship")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Flibrary%3Fq%3Dship"
+    login = Client(app, key=None).get("/login?next=/library")
+    assert login.status_code == 200 and 'id="login-form"' in login.text
+
+
+def test_an_agent_sees_the_console_but_not_the_library(app: FastAPI) -> None:
+    agent = signed_in(app, "page-agent", role="agent")
+    console = agent.get("/")
+    assert console.status_code == 200 and 'href="/library"' not in console.text
+    assert agent.get("/library").status_code == 403

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
+from app.api.access import require
 from app.api.deps import KefuDep
 from app.api.library import TemplateOut, _conflict, _editor, _out, _validate
 from app.api.versioning import MAX_VERSION, Author, IfMatch, expected_version
+from app.auth.scopes import Scope
 from app.errors import InvalidInput, NotFound
 from app.library import Triggers
 from app.store.activity import ActivityLog
@@ -54,7 +56,12 @@ def _activity(log: ActivityLog | None) -> ActivityLog:
     return log
 
 
-@router.post("/v1/feedback", response_model=Recorded, status_code=202)
+@router.post(
+    "/v1/feedback",
+    response_model=Recorded,
+    status_code=202,
+    dependencies=[Depends(require(Scope.FEEDBACK))],
+)
 def post_feedback(body: FeedbackBody, kefu: KefuDep) -> Recorded:
     """Which suggestion the agent or widget used, edited or dismissed."""
     if body.template_id not in kefu.snapshot.templates:
@@ -63,14 +70,23 @@ def post_feedback(body: FeedbackBody, kefu: KefuDep) -> Recorded:
     return Recorded()
 
 
-@router.post("/v1/unmatched", response_model=Recorded, status_code=202)
+@router.post(
+    "/v1/unmatched",
+    response_model=Recorded,
+    status_code=202,
+    dependencies=[Depends(require(Scope.FEEDBACK))],
+)
 def post_unmatched(body: UnmatchedBody, kefu: KefuDep) -> Recorded:
     """An agent sends a message to the library's unmatched list."""
     _activity(kefu.activity).unmatched(body.message, body.language)
     return Recorded()
 
 
-@router.get("/v1/library/unmatched", response_model=list[UnmatchedGroupOut])
+@router.get(
+    "/v1/library/unmatched",
+    response_model=list[UnmatchedGroupOut],
+    dependencies=[Depends(require(Scope.INSIGHTS))],  # buyers' own words: managers only
+)
 def unmatched_groups(
     kefu: KefuDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[UnmatchedGroupOut]:
@@ -86,9 +102,9 @@ def add_as_trigger(
     unmatched_id: Annotated[int, Path(ge=1, le=MAX_VERSION)],
     body: AddTriggerBody,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> TemplateOut:
     """Add an unmatched message as a trigger example of a template (a new version)."""
     expected = expected_version(if_match)
@@ -110,13 +126,14 @@ def add_as_trigger(
     template = stored.template.model_copy(update={"triggers": triggers})
     _validate(kefu, template)
     try:
-        saved = editor.update(template, expected, author, f"trigger from unmatched #{unmatched_id}")
+        why = f"trigger from unmatched #{unmatched_id}"
+        saved = editor.update(template, expected, author, why)
     except Conflict as exc:
         raise _conflict(editor, body.template_id, exc) from exc
     return _out(saved, response)
 
 
-@router.get("/v1/insights")
+@router.get("/v1/insights", dependencies=[Depends(require(Scope.INSIGHTS))])
 def insights(kefu: KefuDep, days: Annotated[int, Query(ge=1, le=365)] = 30) -> dict[str, object]:
     """Volume per day, category and language; top templates; dismiss rates; unmatched."""
     return _activity(kefu.activity).insights(days)

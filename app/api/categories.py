@@ -5,18 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field, StringConstraints
 
+from app.api.access import require
 from app.api.deps import KefuDep
 from app.api.versioning import Author, IfMatch, conflict, expected_version, set_etag
+from app.auth.scopes import Scope
 from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.library import Identifier
 from app.service import Kefu
 from app.store.categories import CategoryEditor, NotEmpty, StoredCategory
 from app.store.repository import Conflict
 
-router = APIRouter(prefix="/v1/library/categories", tags=["library"])
+# Reading needs library:read; each change also needs library:write (through `Author`).
+router = APIRouter(
+    prefix="/v1/library/categories",
+    tags=["library"],
+    dependencies=[Depends(require(Scope.LIBRARY_READ))],
+)
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
@@ -119,7 +126,7 @@ def get_category(category_id: str, kefu: KefuDep, response: Response) -> Categor
 
 @router.post("", response_model=CategoryOut, status_code=201)
 def create_category(
-    body: CategoryCreate, kefu: KefuDep, response: Response, author: Author = "api"
+    body: CategoryCreate, kefu: KefuDep, author: Author, response: Response
 ) -> CategoryOut:
     """A new, empty category; it is suggested from once it holds a template."""
     try:
@@ -134,9 +141,9 @@ def change_category(
     category_id: str,
     body: CategoryChange,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> CategoryOut:
     stored = _change(
         kefu,
@@ -154,9 +161,9 @@ def change_category(
 def delete_category(
     category_id: str,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> CategoryOut:
     """Soft delete; only an empty category (its templates deleted or moved) can go."""
     return _out(_change(kefu, category_id, if_match, author, "deleted", deleted=True), response)
@@ -166,9 +173,9 @@ def delete_category(
 def restore_category(
     category_id: str,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> CategoryOut:
     return _out(_change(kefu, category_id, if_match, author, "restored", deleted=False), response)
 

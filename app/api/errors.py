@@ -96,7 +96,7 @@ def _reason(exc: Exception) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def _kefu_error(_: Request, exc: KefuError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

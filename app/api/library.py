@@ -1,8 +1,8 @@
 """`/v1/library/…`: managers read and change templates, with versions and history.
 
 Every change carries `If-Match` with the version it was based on; a stale one answers 412
-with the current version and changes nothing. Until accounts exist (the access issue),
-the author is the `X-Kefu-User` header.
+with the current version and changes nothing. Reading needs `library:read`, changing
+`library:write`; the author of a change is who made it (a user, or `key:NAME#ID`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import json
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from jinja2 import TemplateError
 from pydantic import BaseModel, Field
 
+from app.api.access import require
 from app.api.deps import KefuDep
 from app.api.versioning import (
     MAX_VERSION,
@@ -25,6 +26,7 @@ from app.api.versioning import (
     conflict,
     expected_version,
 )
+from app.auth.scopes import Scope
 from app.compiled import template_problems
 from app.errors import AlreadyExists, InvalidInput, NotFound, VersionConflict
 from app.library import LocaleTag, Template, Tone
@@ -41,7 +43,10 @@ from app.service import Kefu
 from app.store.categories import CategoryEditor
 from app.store.repository import Conflict, StoredTemplate, TemplateEditor
 
-router = APIRouter(prefix="/v1/library", tags=["library"])
+# Reading needs library:read; each change also needs library:write (through `Author`).
+router = APIRouter(
+    prefix="/v1/library", tags=["library"], dependencies=[Depends(require(Scope.LIBRARY_READ))]
+)
 
 
 class TemplateOut(BaseModel):
@@ -176,8 +181,8 @@ def get_template(template_id: str, kefu: KefuDep, response: Response) -> Templat
 def create_template(
     template: Template,
     kefu: KefuDep,
+    author: Author,
     response: Response,
-    author: Author = "api",
     message: str = "created",
 ) -> TemplateOut:
     _validate(kefu, template)
@@ -185,6 +190,7 @@ def create_template(
         stored = _editor(kefu).create(template, author, message)
     except Conflict as exc:
         raise AlreadyExists(f"template {template.id} exists already") from exc
+    response.headers["Location"] = f"/v1/library/templates/{stored.template.id}"
     return _out(stored, response)
 
 
@@ -193,9 +199,9 @@ def update_template(
     template_id: str,
     template: Template,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
     message: str = "updated",
 ) -> TemplateOut:
     expected = expected_version(if_match)
@@ -205,9 +211,7 @@ def update_template(
     editor = _editor(kefu)
     default_locale = kefu.snapshot.library.shop.default_locale
     try:
-        return _out(
-            editor.update(template, expected, author, message, default_locale), response
-        )
+        return _out(editor.update(template, expected, author, message, default_locale), response)
     except KeyError as exc:
         raise NotFound(f"no template {template_id!r}") from exc
     except Conflict as exc:
@@ -238,9 +242,9 @@ def _set_deleted(
 def delete_template(
     template_id: str,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> TemplateOut:
     """Soft delete: the template stops being suggested and can be restored."""
     return _set_deleted(kefu, template_id, True, if_match, author, response)
@@ -250,9 +254,9 @@ def delete_template(
 def restore_template(
     template_id: str,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> TemplateOut:
     return _set_deleted(kefu, template_id, False, if_match, author, response)
 
@@ -305,9 +309,9 @@ def rollback_template(
     template_id: str,
     body: RollbackBody,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> TemplateOut:
     """Make an earlier version current again (as a new version: history stays whole)."""
     expected = expected_version(if_match)
@@ -330,9 +334,9 @@ def confirm_translations(
     template_id: str,
     body: ReviewBody,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> TemplateOut:
     """A translator checked these locales against the source text: clear their marks."""
     expected = expected_version(if_match)

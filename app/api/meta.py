@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from app.api.access import public, require
 from app.api.deps import KefuDep
+from app.auth.scopes import Scope
 
 router = APIRouter(tags=["meta"])
 
@@ -23,13 +25,17 @@ class CategoryInfo(BaseModel):
     locales: list[str]
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, dependencies=[Depends(public)])
 async def healthz(kefu: KefuDep) -> Health:
     """Liveness: the process answers."""
     return Health(status="ok", library_version=kefu.snapshot.version if kefu.ready else None)
 
 
-@router.get("/v1/categories", response_model=list[CategoryInfo])
+@router.get(
+    "/v1/categories",
+    response_model=list[CategoryInfo],
+    dependencies=[Depends(require(Scope.SUGGEST, Scope.LIBRARY_READ))],
+)
 async def categories(kefu: KefuDep) -> list[CategoryInfo]:
     """The library's categories with their template counts and locales."""
     return [

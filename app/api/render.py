@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.api.access import require
 from app.api.deps import KefuDep
 from app.api.limits import check_variables
 from app.api.models import RequestLocale, Variables
+from app.auth.scopes import Scope
 from app.errors import NotFound
 from app.library import Tone
 from app.suggest import Suggestion, render_reply
 
-router = APIRouter(prefix="/v1", tags=["suggest"])
+# Rendering again what an agent already got: the agent's scope, without the rate limit.
+router = APIRouter(prefix="/v1", tags=["suggest"], dependencies=[Depends(require(Scope.SUGGEST))])
 
 
 class RenderBody(BaseModel):

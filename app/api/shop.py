@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
+from app.api.access import require
 from app.api.deps import KefuDep
 from app.api.versioning import (
     Author,
@@ -16,6 +17,7 @@ from app.api.versioning import (
     expected_version,
     set_etag,
 )
+from app.auth.scopes import Scope
 from app.compiled import shop_problems
 from app.errors import InvalidInput, NotFound
 from app.library import ShopFacts
@@ -23,7 +25,10 @@ from app.service import Kefu
 from app.store.documents import DocumentEditor, StoredDocument
 from app.store.repository import Conflict
 
-router = APIRouter(prefix="/v1/library/shop", tags=["library"])
+# Reading needs library:read; each change also needs library:write (through `Author`).
+router = APIRouter(
+    prefix="/v1/library/shop", tags=["library"], dependencies=[Depends(require(Scope.LIBRARY_READ))]
+)
 SHOP = "shop"
 
 
@@ -101,9 +106,9 @@ def get_shop(kefu: KefuDep, response: Response) -> ShopOut:
 def put_shop(
     shop: ShopFacts,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
     message: str = "shop facts updated",
 ) -> ShopOut:
     """Replace the facts; every reply must still render with them (422 names which not)."""
@@ -128,9 +133,9 @@ def shop_history(kefu: KefuDep) -> list[ShopVersion]:
 def rollback_shop(
     body: ShopRollback,
     kefu: KefuDep,
+    author: Author,
     response: Response,
     if_match: IfMatch = None,
-    author: Author = "api",
 ) -> ShopOut:
     """Make an earlier version current again, as a new version."""
     old = _editor(kefu).version(SHOP, body.version)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Header
 
+from app.api.access import Agent
 from app.api.deps import KefuDep
 from app.api.limits import check_limit, check_message, check_variables
 from app.api.models import SuggestBody
@@ -54,6 +55,7 @@ def to_request(body: SuggestBody, settings: Settings, hints: tuple[str, ...]) ->
 @router.post("/suggest", response_model=SuggestResult)
 async def post_suggest(
     body: SuggestBody,
+    _: Agent,
     kefu: KefuDep,
     accept_language: str | None = Header(None),
 ) -> SuggestResult:

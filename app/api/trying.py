@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Header
 from pydantic import Field
 
+from app.api.access import require
 from app.api.deps import KefuDep
 from app.api.models import SuggestBody
 from app.api.suggest import _accept_language, to_request
+from app.auth.scopes import Scope
 from app.library import Template
 from app.trying import TryResult, try_draft
 
-router = APIRouter(prefix="/v1/library", tags=["library"])
+router = APIRouter(
+    prefix="/v1/library", tags=["library"], dependencies=[Depends(require(Scope.LIBRARY_READ))]
+)
 
 
 class TryBody(SuggestBody):

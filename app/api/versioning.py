@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Response
 from pydantic import Field
 
+from app.api.access import Editor
 from app.errors import InvalidInput, PreconditionRequired, VersionConflict
 
 # Versions and ids are SQL integers (32-bit in PostgreSQL): a larger number in a request
@@ -15,7 +16,13 @@ from app.errors import InvalidInput, PreconditionRequired, VersionConflict
 MAX_VERSION = 2**31 - 1
 VersionNumber = Annotated[int, Field(ge=1, le=MAX_VERSION)]
 
-Author = Annotated[str, Header(alias="X-Kefu-User", max_length=120)]
+
+def _author(who: Editor) -> str:
+    """A change needs `library:write`; its author is who made it (a user, or `key:NAME#ID`)."""
+    return who.name
+
+
+Author = Annotated[str, Depends(_author)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40)]
 
 

@@ -15,9 +15,13 @@ from app.web.templating import STATIC
 from app.web.ui import WebUI
 
 
-def mount(app: FastAPI, kefu: Kefu, locales_dir: Path) -> None:
-    """Add the pages, their static files and the CSRF guard to the service."""
-    app.state.web = WebUI(kefu, i18n.load_catalogs(locales_dir))
+def add_pages(app: FastAPI) -> None:
+    """The pages' routes (each declares who may see it, like every API route)."""
     app.include_router(router)
+
+
+def install(app: FastAPI, kefu: Kefu, locales_dir: Path) -> None:
+    """What the pages need at run time: their catalogs, static files, the CSRF guard."""
+    app.state.web = WebUI(kefu, i18n.load_catalogs(locales_dir))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(CSRFMiddleware)

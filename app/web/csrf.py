@@ -4,7 +4,9 @@ A page sets a random token in a cookie and the page's JavaScript sends it back i
 `X-CSRF-Token` header. Another site can make a browser send the cookie, never read it, so
 it cannot send the header. A state-changing request that carries the cookie must carry a
 matching header; requests without the cookie (chat widgets, helpdesks, curl) are not sent
-by a browser on a page's behalf and pass as before.
+by a browser on a page's behalf and pass as before. Nor do requests that authenticate
+with an API key header: another site cannot make a browser add one (that takes a CORS
+preflight, which kefu answers only for a key's own origins).
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class CSRFMiddleware:
             await self.app(scope, receive, send)
             return
         token = _cookie(scope, COOKIE)
-        if token is not None:
+        keyed = _header(scope, b"authorization") or _header(scope, b"x-api-key")
+        if token is not None and not keyed:
             sent = _header(scope, HEADER.encode())
             if sent is None or not secrets.compare_digest(sent.encode(), token.encode()):
                 await _refuse(send)

@@ -1,7 +1,7 @@
 """The page routes. They render HTML only; every change goes through the JSON API.
 
-All page routes live on one router, so a login requirement can be added to it in one
-place (the accounts issue) without touching each page.
+Each page declares who may see it (`require_page`): someone not signed in goes to the
+login page and comes back; a signed-in user without the scope gets 403.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from babel import Locale
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from app.api.access import public, require_page
+from app.auth.scopes import Scope
 from app.library import ShopFacts, Tone
 from app.rendering import placeholder_label
 from app.review import source_locale
@@ -90,7 +92,7 @@ def console_strings() -> dict[str, str]:
     }
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, dependencies=[Depends(require_page(Scope.SUGGEST))])
 def console(request: Request) -> HTMLResponse:
     ui = _ui(request)
     library = ui.kefu.snapshot.library
@@ -136,9 +138,7 @@ class CoverageRow:
 
 def coverage(stored: StoredTemplate, locales: list[str]) -> CoverageRow:
     replies = stored.template.replies
-    cells = [
-        (loc, len(replies.get(loc, {})), loc in stored.needs_review) for loc in locales
-    ]
+    cells = [(loc, len(replies.get(loc, {})), loc in stored.needs_review) for loc in locales]
     return CoverageRow(
         template_id=stored.template.id,
         title=stored.template.title,
@@ -150,7 +150,11 @@ def coverage(stored: StoredTemplate, locales: list[str]) -> CoverageRow:
     )
 
 
-@router.get("/library", response_class=HTMLResponse)
+@router.get(
+    "/library",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require_page(Scope.LIBRARY_READ))],
+)
 def library_page(
     request: Request,
     q: Annotated[str, Query(max_length=200)] = "",
@@ -232,7 +236,11 @@ def editor_strings() -> dict[str, str]:
     }
 
 
-@router.get("/library/unmatched", response_class=HTMLResponse)
+@router.get(
+    "/library/unmatched",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require_page(Scope.LIBRARY_READ))],
+)
 def unmatched_page(request: Request) -> HTMLResponse:
     """Messages nothing matched, grouped; each can become a trigger of a template."""
     ui = _ui(request)
@@ -275,7 +283,11 @@ def shop_strings() -> dict[str, str]:
     }
 
 
-@router.get("/library/shop", response_class=HTMLResponse)
+@router.get(
+    "/library/shop",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require_page(Scope.LIBRARY_READ))],
+)
 def shop_page(request: Request) -> HTMLResponse:
     """The shop's facts every reply can use: name, agent, currency, hours…"""
     ui = _ui(request)
@@ -306,10 +318,10 @@ def shop_page(request: Request) -> HTMLResponse:
     return ui.render(request, "shop.html", page, nav="shop")
 
 
-@router.get("/insights", response_class=HTMLResponse)
-def insights_page(
-    request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30
-) -> HTMLResponse:
+@router.get(
+    "/insights", response_class=HTMLResponse, dependencies=[Depends(require_page(Scope.INSIGHTS))]
+)
+def insights_page(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30) -> HTMLResponse:
     """Charts of what the library is doing, drawn on the server as SVG."""
     ui = _ui(request)
     activity = ui.kefu.activity
@@ -370,7 +382,11 @@ def insights_page(
     return ui.render(request, "insights.html", page, nav="insights")
 
 
-@router.get("/library/{template_id}", response_class=HTMLResponse)
+@router.get(
+    "/library/{template_id}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require_page(Scope.LIBRARY_READ))],
+)
 def template_page(request: Request, template_id: str) -> HTMLResponse:
     """Edit one template: locales side by side, live preview, try, history."""
     ui = _ui(request)
@@ -404,10 +420,30 @@ def template_page(request: Request, template_id: str) -> HTMLResponse:
                 "locales": locales,
                 "locale_names": {tag: locale_name(tag, lang) for tag in locales},
                 "variables": {
-                    name: placeholder_label(v, name, lang)
-                    for name, v in library.variables.items()
+                    name: placeholder_label(v, name, lang) for name, v in library.variables.items()
                 },
             },
         }
 
     return ui.render(request, "template.html", page, nav="library")
+
+
+def login_strings() -> dict[str, str]:
+    return {
+        "failed": _("That name and password do not match, or the account is locked."),
+        "limited": _("Too many attempts. Try again in %(seconds)s seconds."),
+        "mismatch": _("The two new passwords differ."),
+        "change": _("Set your own password to go on."),
+        "error": _("Something went wrong: %(message)s"),
+    }
+
+
+@router.get("/login", response_class=HTMLResponse, dependencies=[Depends(public)])
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    """Sign in (and, the first time, set your own password); then back to `next`."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+
+    def page(lang: str) -> dict[str, Any]:
+        return {"script_data": {"strings": login_strings(), "next": target}}
+
+    return _ui(request).render(request, "login.html", page, nav="login")

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
+from app.auth.scopes import Scope
 from app.service import Kefu
 from app.web import csrf, i18n
 from app.web.templating import make_ui_environment
@@ -48,8 +49,11 @@ class WebUI:
         i18n.activate(self.languages[lang].translations)
         token = request.cookies.get(csrf.COOKIE) or csrf.new_token()
         values = context(lang) if callable(context) else dict(context or {})
+        principal = getattr(request.state, "principal", None)
         html = self.env.get_template(name).render(
             lang=lang,
+            user=principal.name if principal is not None else None,
+            may=(lambda scope: principal is not None and principal.may(Scope(scope))),
             languages=i18n.language_names(self.languages),
             csrf_token=token,
             nav=nav,

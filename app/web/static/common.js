@@ -70,5 +70,13 @@ const kefu = (() => {
     select.addEventListener("change", () => select.form.submit());
   }
 
+  const signOut = document.getElementById("sign-out");
+  if (signOut) {
+    signOut.addEventListener("click", async () => {
+      await api("POST", "/v1/auth/logout", {});
+      window.location.assign("/login");
+    });
+  }
+
   return { api, toast, format, el, data, copy };
 })();

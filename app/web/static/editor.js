@@ -17,9 +17,6 @@
   let previewTimer = 0;
   let previewSequence = 0;
 
-  const author = $("author");
-  author.value = localStorage.getItem("kefu-author") || "";
-  author.addEventListener("change", () => localStorage.setItem("kefu-author", author.value.trim()));
   const isRtl = (tag) => config.rtl.includes(String(tag).split("-")[0]);
   const localeName = (tag) => config.locale_names[tag] || tag;
   const lines = (text) => text.split("\n").map((s) => s.trim()).filter(Boolean);
@@ -189,7 +186,7 @@
   // ---- saving, conflicts and merging --------------------------------------------------
 
   function headers(extra) {
-    return { "If-Match": `"${version}"`, "X-Kefu-User": author.value.trim() || "web", ...(extra || {}) };
+    return { "If-Match": `"${version}"`, ...(extra || {}) };  // the author is who signed in
   }
 
   async function save() {

@@ -8,9 +8,6 @@
   let base = config.shop;
   let version = config.version;
 
-  const author = $("author");
-  author.value = localStorage.getItem("kefu-author") || "";
-  author.addEventListener("change", () => localStorage.setItem("kefu-author", author.value.trim()));
 
   function pairs(text) {
     const out = {};
@@ -56,7 +53,7 @@
     for (const p of document.querySelectorAll(".field-error")) p.textContent = "";
     for (const f of document.querySelectorAll(".invalid")) f.classList.remove("invalid");
   }
-  const headers = () => ({ "If-Match": `"${version}"`, "X-Kefu-User": author.value.trim() || "web" });
+  const headers = () => ({ "If-Match": `"${version}"` });  // the author is who signed in
 
   async function save(event) {
     if (event) event.preventDefault();

@@ -15,9 +15,8 @@
         problem.textContent = current.body ? current.body.error.message : String(current.status);
         return;
       }
-      const author = localStorage.getItem("kefu-author") || "web";
       const answer = await api("POST", `/v1/library/unmatched/${row.dataset.id}/add-trigger`,
-        { template_id: templateId }, { "If-Match": `"${current.body.version}"`, "X-Kefu-User": author });
+        { template_id: templateId }, { "If-Match": `"${current.body.version}"` });
       if (answer.ok) {
         toast(format(T.added_trigger, { template: templateId }));
         row.classList.add("done");

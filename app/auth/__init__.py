@@ -1,0 +1,1 @@
+"""Who may do what: accounts, sessions, API keys, scopes, rate limits. No web framework here."""
