@@ -81,9 +81,11 @@ def reply_sources(library: Library, previous: CompiledReplies | None = None) -> 
         return CompiledReplies(
             env=make_environment(), sources=sources, version=library_version(library)
         )
+    # The previous library's warm-up thread may still be adding to its cache: iterate a
+    # copy (taken at once under the GIL), not the live dict.
     kept = {
         key: compiled
-        for key, compiled in previous._cache.items()
+        for key, compiled in tuple(previous._cache.items())
         if sources.get(key) == previous.sources.get(key)
     }
     return CompiledReplies(

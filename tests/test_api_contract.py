@@ -135,3 +135,13 @@ def test_a_stored_reply_in_a_locale_babel_lacks_is_skipped_not_fatal() -> None:
     result = suggest(snapshot, SuggestRequest(message="when will you ship my order",
                                               locale="aca"), Options())
     assert all(s.locale != "aca" for s in result.suggestions)
+
+
+def test_reloading_while_the_previous_library_still_warms_up_works(app: FastAPI) -> None:
+    """Found while testing: a reload right after another one iterated the compile cache
+    the previous warm-up thread was still filling ("dictionary changed size"), so an edit
+    saved soon after another was not served until the next change."""
+    kefu = app.state.kefu
+    for _ in range(5):
+        kefu.load()  # each starts a warm-up; the next one reads its cache meanwhile
+    assert kefu.warmed(timeout=120)
