@@ -145,3 +145,11 @@ def test_reloading_while_the_previous_library_still_warms_up_works(app: FastAPI)
     for _ in range(5):
         kefu.load()  # each starts a warm-up; the next one reads its cache meanwhile
     assert kefu.warmed(timeout=120)
+
+
+def test_the_schema_lists_the_valid_roles_and_scopes(app: FastAPI) -> None:
+    """Any string was schema-valid; the service then refused all but a few."""
+    schemas = app.openapi()["components"]["schemas"]
+    assert schemas["NewUser"]["properties"]["role"]["enum"] == ["agent", "manager", "admin"]
+    scopes = schemas["NewKey"]["properties"]["scopes"]["items"]["enum"]
+    assert "suggest" in scopes and "library:write" in scopes

