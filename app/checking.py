@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +15,29 @@ from app.library import Category, Library, Tone, Triggers, load_library
 from app.rendering import SHOP, make_environment, used_names
 
 MIN_EXAMPLES = 8
+# `kefu check --stamp` writes the digest of a library that passed into its folder; a
+# first start seeding the store from that folder skips re-rendering every reply (seconds)
+# when the content is exactly what was checked. Any edit changes the digest.
+STAMP_FILE = "_checked.sha256"
+
+
+def library_digest(library: Library) -> str:
+    """SHA-256 of the library's canonical JSON: equal content, equal digest."""
+    payload = json.dumps(library.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def is_stamped(folder: Path, library: Library) -> bool:
+    """True when `folder` holds the stamp of exactly this library's content."""
+    try:
+        stamp = (folder / STAMP_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return False
+    return stamp == library_digest(library)
+
+
+def write_stamp(folder: Path, library: Library) -> None:
+    (folder / STAMP_FILE).write_text(library_digest(library) + "\n", encoding="utf-8")
 
 
 @dataclass

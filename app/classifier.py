@@ -22,6 +22,7 @@ from scipy import sparse
 ITERATIONS = 60
 LEARNING_RATE = 0.3
 L2 = 1e-5
+CENTROID_SHARPNESS = 80.0  # cosine → logit scale of the untrained model (see docs)
 
 
 def design_matrix(
@@ -53,6 +54,44 @@ class CategoryModel:
         exp = np.exp(scores)
         probabilities: np.ndarray = exp / exp.sum()
         return probabilities
+
+
+    def probabilities_many(
+        self, feature_ids: np.ndarray, values: np.ndarray, starts: np.ndarray
+    ) -> np.ndarray:
+        """`probabilities` for several queries: their features concatenated, each query's
+        first position in `starts` (every query has at least one feature)."""
+        if not self.categories or not starts.size:
+            return np.zeros((starts.size, len(self.categories)))
+        contributions = self.weights[feature_ids] * values[:, None]
+        scores = np.add.reduceat(contributions, starts, axis=0) + self.bias
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+        return probabilities
+
+
+def centroid_model(
+    matrix: sparse.csr_matrix, labels: Sequence[str], sharpness: float = CENTROID_SHARPNESS
+) -> CategoryModel:
+    """A category model without training: each category's weights are the normalised mean
+    of its rows (nearest centroid), scaled so the softmax is decisive. Built in
+    milliseconds; the service answers with it while `train` runs on a fresh start."""
+    categories = tuple(sorted(set(labels)))
+    if not categories:
+        return CategoryModel(categories, np.zeros((matrix.shape[1], 0), np.float32), np.zeros(0))
+    member = sparse.csr_matrix(
+        (
+            np.ones(len(labels)),
+            ([categories.index(label) for label in labels], np.arange(len(labels))),
+        ),
+        shape=(len(categories), matrix.shape[0]),
+    )
+    sums = np.asarray((member @ matrix).todense())
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    weights = (sums / norms * sharpness).T.astype(np.float32)
+    return CategoryModel(categories, weights, np.zeros(len(categories)))
 
 
 def train(matrix: sparse.csr_matrix, labels: Sequence[str]) -> CategoryModel:

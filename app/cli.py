@@ -51,6 +51,11 @@ def _check(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    if args.stamp and path.is_dir():
+        from app.checking import STAMP_FILE, write_stamp
+
+        write_stamp(path, report.library)
+        print(f"wrote {path / STAMP_FILE}")
     print("ok")
     return 0
 
@@ -268,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the reply library and print its coverage")
     check.add_argument("path", nargs="?", help="library folder or one category file")
     check.add_argument("--min-examples", type=int, default=8, help="trigger examples wanted")
+    check.add_argument(
+        "--stamp", action="store_true", help="record that this exact content passed (folder)"
+    )
     check.set_defaults(func=_check)
 
     evaluation = sub.add_parser("eval", help="measure match quality on labelled messages")

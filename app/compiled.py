@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from jinja2 import Template as JinjaTemplate
 from jinja2.exceptions import TemplateError
 
 from app.errors import LibraryError
-from app.library import Library, ShopFacts, Template, Tone
+from app.library import Library, ShopFacts, Template, Tone, Variable
 from app.rendering import (
     CompileError,
     RenderContext,
+    RenderedText,
     make_environment,
     render,
     sample_values,
@@ -31,6 +34,8 @@ from app.rendering import (
 from app.sandbox import ReplyEnvironment
 
 ReplyKey = tuple[str, str, Tone]  # template id, locale, tone
+RENDERED_MAX = 8192
+COMPILED_MAX = 20_000  # distinct reply texts kept compiled (the shipped library has ~2,500)
 
 
 @dataclass(frozen=True)
@@ -41,25 +46,64 @@ class CompiledReplies:
     sources: dict[ReplyKey, str]
     version: str
     _cache: dict[ReplyKey, JinjaTemplate] = field(default_factory=dict, repr=False)
+    # Rendered texts by (reply, currency, the variables it uses, today): most requests
+    # carry no or the same values, and many messages share a reply.
+    _rendered: dict[Hashable, RenderedText] = field(default_factory=dict, repr=False)
+    _by_text: dict[str, JinjaTemplate] = field(default_factory=dict, repr=False)
+    render_calls: list[int] = field(default_factory=lambda: [0], repr=False)  # for benches
+    render_misses: list[int] = field(default_factory=lambda: [0], repr=False)
+
+    def render(
+        self,
+        key: ReplyKey,
+        ctx: RenderContext,
+        declared: Mapping[str, Variable | None],
+    ) -> RenderedText:
+        """`rendering.render` of one reply, remembered per distinct input."""
+        self.render_calls[0] += 1
+        try:
+            today = ctx.today or date.today()
+            memo: Hashable = (key, ctx.currency, tuple(ctx.values.items()), today)
+            hash(memo)
+        except TypeError:  # a value that cannot be a key: render without remembering
+            return render(self.get(key), ctx, declared)
+        rendered = self._rendered.get(memo)
+        if rendered is None:
+            self.render_misses[0] += 1
+            rendered = render(self.get(key), ctx, declared)
+            if len(self._rendered) >= RENDERED_MAX:
+                self._rendered.clear()  # crude but bounded; refills with what is asked
+            self._rendered[memo] = rendered
+        return rendered
 
     def get(self, key: ReplyKey) -> JinjaTemplate:
         compiled = self._cache.get(key)
         if compiled is None:
-            # Two threads may compile the same text at once; both results are equal.
-            compiled = self.env.from_string(self.sources[key])
+            source = self.sources[key]
+            # The same text (in several tones, or templates) compiles once. Two threads may
+            # compile the same text at once; both results are equal.
+            compiled = self._by_text.get(source)
+            if compiled is None:
+                compiled = self.env.from_string(source)
+                if len(self._by_text) >= COMPILED_MAX:
+                    # A compiled text weighs ~15 KB: a huge library keeps the texts in use.
+                    self._by_text.clear()
+                    self._cache.clear()
+                self._by_text[source] = compiled
             self._cache[key] = compiled
         return compiled
 
     def warm(self, superseded: Callable[[], bool] = lambda: False) -> None:
-        """Compile every text now (called off the request path after a swap); stop early
-        once a newer library has replaced this one."""
+        """Compile every text now (called off the request path after a swap), up to
+        COMPILED_MAX distinct texts; stop early once a newer library replaced this one."""
         for key in self.sources:
-            if superseded():
+            if superseded() or len(self._by_text) >= COMPILED_MAX - 1:
                 return
             try:
                 self.get(key)
             except TemplateError:
                 continue  # served as "skipped" at request time; `kefu check` names it
+            time.sleep(0)  # hand the GIL to waiting request threads between compiles
 
 
 def library_version(library: Library) -> str:
@@ -89,7 +133,11 @@ def reply_sources(library: Library, previous: CompiledReplies | None = None) -> 
         if sources.get(key) == previous.sources.get(key)
     }
     return CompiledReplies(
-        env=previous.env, sources=sources, version=library_version(library), _cache=kept
+        env=previous.env,
+        sources=sources,
+        version=library_version(library),
+        _cache=kept,
+        _by_text={sources[key]: compiled for key, compiled in kept.items()},
     )
 
 

@@ -11,6 +11,7 @@ trigger is Spanish), then the caller's hints, then the shop's default decide, an
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -74,17 +75,39 @@ SHORT_LETTERS = 12
 TRIGGER_EVIDENCE = 0.75  # similarity of a trigger that lets its language decide
 
 
-@lru_cache(maxsize=1)
+# The model takes about a second to load (mostly LZMA, which runs without the GIL): the
+# service starts loading it first thing, and a request that needs it meanwhile waits for
+# that load under this lock instead of starting a second one.
+_MODEL_LOCK = threading.RLock()
+
+
 def _identifier() -> Any:
     """py3langid's model, loaded once per process (about a second, ~100 MB)."""
+    with _MODEL_LOCK:
+        return _load_identifier()
+
+
+@lru_cache(maxsize=1)
+def _load_identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-@lru_cache(maxsize=16)
 def _restricted(script: str) -> Any:
     """A detector restricted to one script's languages (cheaper and more accurate)."""
+    found = _RESTRICTED.get(script)
+    if found is None:
+        with _MODEL_LOCK:
+            found = _build_restricted(script)
+            _RESTRICTED[script] = found
+    return found
+
+
+_RESTRICTED: dict[str, Any] = {}
+
+
+def _build_restricted(script: str) -> Any:
     from py3langid.langid import LanguageIdentifier
 
     full = _identifier()

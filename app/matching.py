@@ -27,15 +27,21 @@ import math
 import os
 import pickle
 import tempfile
-from collections import defaultdict
+import threading
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz
+from scipy import sparse
 
-from app.classifier import design_matrix, train
+from app.classifier import centroid_model
+from app.classifier import train as train_model
 from app.text import Normalized, has_unspaced, normalize
 
 MAX_KEYWORD_WORDS = 4
@@ -66,9 +72,12 @@ class TriggerSource:
     keyword: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """A template's evidence for one query."""
+class Match(NamedTuple):
+    """A template's evidence for one query.
+
+    A named tuple rather than a frozen dataclass: a search builds about ten per ask, and
+    a tuple is several times cheaper to create.
+    """
 
     template_id: str
     confidence: float
@@ -84,6 +93,22 @@ class Match:
     trigger_languages: tuple[str, ...] = ()  # every language whose triggers say the same
 
 
+@lru_cache(maxsize=1 << 16)
+def _token_features(token: str) -> tuple[str, ...]:
+    """The features one token contributes (buyers reuse words, so this is cached)."""
+    out: list[str] = []
+    if has_unspaced(token):
+        for i, char in enumerate(token):
+            out.append("c:" + char)
+            if i + 1 < len(token):
+                out.append("b:" + token[i : i + 2])
+    else:
+        out.append("w:" + token)
+        padded = f"<{token}>"
+        out.extend("g:" + padded[i : i + 3] for i in range(len(padded) - 2))
+    return tuple(out)
+
+
 def features(norm: Normalized) -> dict[str, float]:
     """Sub-linear term frequencies of a message's features.
 
@@ -91,25 +116,14 @@ def features(norm: Normalized) -> dict[str, float]:
     an exclamation mark and each emoji are features too ("are the tires plastic?" asks,
     "the tires are cheap plastic" complains).
     """
-    counts: dict[str, int] = defaultdict(int)
+    counts: Counter[str] = Counter()
     if norm.question:
         counts["s:?"] = 1
     if norm.exclaim:
         counts["s:!"] = 1
-    for emoji in norm.emoji:
-        counts["e:" + emoji] += 1
-    for token in norm.match_text.split():
-        if has_unspaced(token):
-            for i, char in enumerate(token):
-                counts["c:" + char] += 1
-                if i + 1 < len(token):
-                    counts["b:" + token[i : i + 2]] += 1
-        else:
-            counts["w:" + token] += 1
-            padded = f"<{token}>"
-            for i in range(len(padded) - 2):
-                counts["g:" + padded[i : i + 3]] += 1
-    return {f: 1.0 + math.log(n) for f, n in counts.items()}
+    counts.update("e:" + emoji for emoji in norm.emoji)
+    counts.update(chain.from_iterable(map(_token_features, norm.match_text.split())))
+    return {f: 1.0 if n == 1 else 1.0 + math.log(n) for f, n in counts.items()}
 
 
 def _size(match_text: str) -> int:
@@ -144,36 +158,88 @@ class _Postings:
     and the examples dropped are those where the feature weighed least.
     """
 
-    def __init__(
-        self, rows_by_feature: list[list[tuple[int, float]]], keep: int | None = None
-    ) -> None:
+    def __init__(self, offsets: np.ndarray, rows: np.ndarray, weights: np.ndarray) -> None:
+        self.offsets = offsets
+        self.rows = rows
+        self.weights = weights
+
+    @classmethod
+    def build(
+        cls,
+        features: np.ndarray,
+        rows: np.ndarray,
+        weights: np.ndarray,
+        n_features: int,
+        keep: int | None = None,
+    ) -> _Postings:
+        """From (feature, row, weight) triples given in row order; each feature's postings
+        stay in row order, or heaviest first (ties in row order) where `keep` cuts them."""
+        counts = np.bincount(features, minlength=n_features)
         if keep is not None:
-            rows_by_feature = [
-                r if len(r) <= keep else sorted(r, key=lambda e: -e[1])[:keep]
-                for r in rows_by_feature
-            ]
-        lengths = np.fromiter((len(r) for r in rows_by_feature), dtype=np.int64)
-        self.offsets = np.concatenate(([0], np.cumsum(lengths)))
-        self.rows = np.fromiter(
-            (r for entries in rows_by_feature for r, _ in entries), dtype=np.int64
-        )
-        self.weights = np.fromiter(
-            (w for entries in rows_by_feature for _, w in entries), dtype=np.float64
-        )
+            cut = counts[features] > keep
+            order = np.lexsort((rows, np.where(cut, -weights, 0.0), features))
+        else:
+            order = np.lexsort((rows, features))
+        features, rows, weights = features[order], rows[order], weights[order]
+        if keep is not None:
+            starts = np.concatenate(([0], np.cumsum(counts)))[:-1]
+            rank = np.arange(features.size) - starts[features]
+            chosen = rank < keep
+            features, rows, weights = features[chosen], rows[chosen], weights[chosen]
+            counts = np.minimum(counts, keep)
+        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        return cls(offsets, rows.astype(np.int64), weights.astype(np.float64))
 
     def gather(
-        self, ids: list[int], query: list[float]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows, posting weights and the matching query weight of every posting."""
-        feature_ids = np.asarray(ids, dtype=np.int64)
-        starts = self.offsets[feature_ids]
-        lengths = self.offsets[feature_ids + 1] - starts
+        self, ids: np.ndarray, query: np.ndarray, labels: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Rows, posting weights, the matching query weight and the query's label of every
+        posting of `ids` (several queries' features, concatenated)."""
+        starts = self.offsets[ids]
+        lengths = self.offsets[ids + 1] - starts
         total = int(lengths.sum())
         # Concatenated ranges [start, start + length) without a Python loop.
         shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
         index = shift + np.arange(total, dtype=np.int64)
-        repeats = np.repeat(np.asarray(query, dtype=np.float64), lengths)
-        return self.rows[index], self.weights[index], repeats
+        return (
+            self.rows[index],
+            self.weights[index],
+            np.repeat(query, lengths),
+            np.repeat(labels, lengths),
+        )
+
+
+def _native(array: np.ndarray) -> np.ndarray:
+    """The same numbers with numpy's canonical dtype object."""
+    return array.astype(np.dtype(array.dtype.str), copy=True)
+
+
+class _Scratch(threading.local):
+    """Per-thread accumulators over every example, zeroed again after each use.
+
+    Summing a query's postings per example by scattering into these costs time in
+    proportion to the postings, never to the library's size (no allocation, no sort).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.nearest = np.zeros(size)
+        self.overlap = np.zeros(size)
+        self.last = np.zeros(size, dtype=np.int64)
+
+    def sum_per_row(
+        self, rows: np.ndarray, nearest: np.ndarray, overlap: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct rows (in no particular order) and both weights summed per row,
+        added in the order given (the same floats as `np.bincount`)."""
+        positions = np.arange(rows.size)
+        self.last[rows] = positions
+        touched = rows[self.last[rows] == positions]
+        np.add.at(self.nearest, rows, nearest)
+        np.add.at(self.overlap, rows, overlap)
+        sums = self.nearest[touched], self.overlap[touched]
+        self.nearest[touched] = 0.0
+        self.overlap[touched] = 0.0
+        return touched, *sums
 
 
 class MatchIndex:
@@ -181,11 +247,20 @@ class MatchIndex:
 
     key: str = ""  # what it was built from (`index_key`), set by `load_or_build_index`
 
-    def __init__(self, sources: Sequence[TriggerSource], negatives: Sequence[str] = ()) -> None:
-        """Index `sources`; `negatives` are out-of-scope messages the model learns to refuse."""
+    trained: bool = True  # False: the category model is `centroid_model`, not `train`'s
+
+    def __init__(
+        self, sources: Sequence[TriggerSource], negatives: Sequence[str] = (), train: bool = True
+    ) -> None:
+        """Index `sources`; `negatives` are out-of-scope messages the model learns to refuse.
+
+        With `train=False` the category model is a nearest-centroid one, built at once:
+        a provisional index to answer with while the trained one is built.
+        """
         examples = sorted((s for s in sources if not s.keyword), key=lambda s: s.template_id)
         self.template_ids: list[str] = sorted({s.template_id for s in sources})
         self._template_pos = {t: i for i, t in enumerate(self.template_ids)}
+        n_templates = len(self.template_ids)
         self._examples = examples
         normalized = [normalize(s.text) for s in examples]
         self._folded = [n.match_text for n in normalized]
@@ -202,46 +277,52 @@ class MatchIndex:
 
         vectors = [features(n) for n in normalized]
         negative_vectors = [features(normalize(text)) for text in negatives]
-        doc_freq: dict[str, int] = defaultdict(int)
-        for vector in vectors + negative_vectors:
-            for feature in vector:
-                doc_freq[feature] += 1
+        doc_freq: Counter[str] = Counter()
+        for vector in chain(vectors, negative_vectors):
+            doc_freq.update(vector.keys())
         n_docs = max(len(vectors) + len(negative_vectors), 1)
-        self._vocab = {f: i for i, f in enumerate(sorted(doc_freq))}
+        vocabulary = sorted(doc_freq)
+        self._vocab = {f: i for i, f in enumerate(vocabulary)}
         self._idf = np.array(
-            [math.log((1 + n_docs) / (1 + doc_freq[f])) + 1.0 for f in sorted(doc_freq)]
+            [math.log((1 + n_docs) / (1 + doc_freq[f])) + 1.0 for f in vocabulary]
         )
+        self._idf_list: list[float] = self._idf.tolist()
+        n_features = len(vocabulary)
 
-        example_rows: list[list[tuple[int, float]]] = [[] for _ in self._vocab]
+        # Every example's (feature, weight) pairs as flat arrays, L2-normalised per example.
+        docs, fids, weights, lengths = self._weigh(vectors)
         # The prefilter: features in more than MAX_DF of the examples ("g:<th", "?") weigh
         # little in a cosine but fill long postings, so similarity skips them (they stay in
         # the norms and in the linear model).
-        common = {self._vocab[f] for f, df in doc_freq.items() if df > MAX_DF * n_docs and df > 50}
-        centroids: list[dict[int, float]] = [defaultdict(float) for _ in self.template_ids]
-        training_rows: list[list[tuple[int, float]]] = []
-        for doc, vector in enumerate(vectors):
-            weighted = {self._vocab[f]: tf * self._idf[self._vocab[f]] for f, tf in vector.items()}
-            norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
-            centroid = centroids[self._example_template[doc]]
-            training_rows.append([(f, w / norm) for f, w in weighted.items()])
-            for fid, weight in weighted.items():
-                if fid not in common:
-                    example_rows[fid].append((doc, weight / norm))
-                centroid[fid] += weight / norm
-        centroid_rows: list[list[tuple[int, float]]] = [[] for _ in self._vocab]
-        for template, centroid in enumerate(centroids):
-            norm = math.sqrt(sum(w * w for w in centroid.values())) or 1.0
-            for fid, weight in centroid.items():
-                centroid_rows[fid].append((template, weight / norm))
-        self._examples_post = _Postings(example_rows, keep=MAX_POSTINGS)
-        self._centroid_post = _Postings(centroid_rows)
+        df = np.array([doc_freq[f] for f in vocabulary], dtype=np.int64)
+        common = (df > MAX_DF * n_docs) & (df > 50)
+        kept = ~common[fids] if fids.size else np.zeros(0, dtype=bool)
+        self._examples_post = _Postings.build(
+            fids[kept], docs[kept], weights[kept], n_features, keep=MAX_POSTINGS
+        )
+        # Centroids: the sum of a template's example vectors, L2-normalised.
+        template_of = self._example_template[docs]
+        keys = template_of * n_features + fids
+        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        sums = np.bincount(inverse, weights=weights, minlength=unique.size)
+        owner = unique // n_features
+        by_template = np.lexsort((first, owner))  # each template's features as first seen
+        norms = np.sqrt(
+            np.bincount(owner[by_template], weights=sums[by_template] ** 2, minlength=n_templates)
+        )
+        norms[norms == 0] = 1.0
+        self._centroid_post = _Postings.build(
+            unique % n_features, owner, sums / norms[owner], n_features
+        )
+        training_parts = [(fids, weights, lengths)]
 
+        keyword_norms = {s.text: normalize(s.text) for s in sources if s.keyword}
         self._keywords: dict[str, list[tuple[int, str]]] = defaultdict(list)
         sharing: dict[str, set[int]] = defaultdict(set)
         for source in sources:
             if not source.keyword:
                 continue
-            folded = normalize(source.text).match_text
+            folded = keyword_norms[source.text].match_text
             if not folded:
                 continue
             template = self._template_pos[source.template_id]
@@ -255,18 +336,38 @@ class MatchIndex:
         self._keyword_weight = {k: 1.0 / len(v) for k, v in sharing.items()}
 
         labels = [s.template_id.split(".", 1)[0] for s in examples]
+        keyword_ids: list[int] = []
+        keyword_weights: list[float] = []
+        keyword_lengths: list[int] = []
         for source in sources:
             if source.keyword:  # keywords are short training examples of their category
-                ids, weights = self._query(normalize(source.text))
-                norm = math.sqrt(sum(w * w for w in weights)) or 1.0
-                training_rows.append([(i, w / norm) for i, w in zip(ids, weights, strict=True)])
+                ids, weights_k = self._query(keyword_norms[source.text])
+                norm = math.sqrt(sum(w * w for w in weights_k)) or 1.0
+                keyword_ids.extend(ids)
+                keyword_weights.extend(w / norm for w in weights_k)
+                keyword_lengths.append(len(ids))
                 labels.append(source.template_id.split(".", 1)[0])
-        for vector in negative_vectors:
-            weighted = {self._vocab[f]: tf * self._idf[self._vocab[f]] for f, tf in vector.items()}
-            norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
-            training_rows.append([(f, w / norm) for f, w in weighted.items()])
-            labels.append(OUT_OF_SCOPE)
-        self.model = train(design_matrix(training_rows, len(self._vocab)), labels)
+        training_parts.append(
+            (
+                np.asarray(keyword_ids, dtype=np.int64),
+                np.asarray(keyword_weights, dtype=np.float64),
+                np.asarray(keyword_lengths, dtype=np.int64),
+            )
+        )
+        _, negative_fids, negative_weights, negative_lengths = self._weigh(negative_vectors)
+        training_parts.append((negative_fids, negative_weights, negative_lengths))
+        labels.extend([OUT_OF_SCOPE] * len(negative_vectors))
+        all_lengths = np.concatenate([part[2] for part in training_parts])
+        matrix = sparse.csr_matrix(
+            (
+                np.concatenate([part[1] for part in training_parts]),
+                np.concatenate([part[0] for part in training_parts]),
+                np.concatenate(([0], np.cumsum(all_lengths))),
+            ),
+            shape=(all_lengths.size, n_features),
+        )
+        self.model = train_model(matrix, labels) if train else centroid_model(matrix, labels)
+        self.trained = train
         self._category_of_template = np.array(
             [
                 self.model.categories.index(t.split(".", 1)[0])
@@ -276,78 +377,220 @@ class MatchIndex:
             ],
             dtype=np.int64,
         )
+        self._prepare()
+
+    # Derived from the rest by `_prepare`: not stored in the cache file, rebuilt on load,
+    # so a cached index can never carry stale or missing lookup structures.
+    _DERIVED = (
+        "_idf_list",
+        "_category_list",
+        "_categories",
+        "_keyword_first_words",
+        "_keyword_longest",
+        "_stem_heads",
+        "_out_of_scope_class",
+        "_scratch",
+        "_example_weight",
+    )
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        # Unpickled arrays carry dtype objects that are equal to, but not, numpy's own;
+        # several ufuncs (`np.add.at` among them) then leave their fast path, ~15× slower.
+        for name, value in list(self.__dict__.items()):
+            if isinstance(value, np.ndarray):
+                setattr(self, name, _native(value))
+        for postings in (self._examples_post, self._centroid_post):
+            postings.offsets = _native(postings.offsets)
+            postings.rows = _native(postings.rows)
+            postings.weights = _native(postings.weights)
+        self.model = replace(
+            self.model, weights=_native(self.model.weights), bias=_native(self.model.bias)
+        )
+        self._prepare()
 
     @property
     def size(self) -> int:
         return len(self._examples)
 
+    def _weigh(
+        self, vectors: Sequence[dict[str, float]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Vectors as flat (row, feature id, TF-IDF weight / row norm) arrays and the
+        number of features of each row, in the vectors' own order."""
+        lengths = np.fromiter(map(len, vectors), dtype=np.int64, count=len(vectors))
+        total = int(lengths.sum())
+        vocab = self._vocab
+        fids = np.fromiter(
+            map(vocab.__getitem__, chain.from_iterable(vectors)), dtype=np.int64, count=total
+        )
+        tfs = np.fromiter(
+            chain.from_iterable(v.values() for v in vectors), dtype=np.float64, count=total
+        )
+        rows = np.repeat(np.arange(len(vectors), dtype=np.int64), lengths)
+        weights = tfs * self._idf[fids]
+        norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=len(vectors)))
+        norms[norms == 0] = 1.0
+        return rows, fids, weights / norms[rows], lengths
+
+    def _prepare(self) -> None:
+        """Lookup structures derived from the index, for cheap queries (`_DERIVED`)."""
+        self._idf_list = self._idf.tolist()
+        self._scratch = _Scratch(len(self._examples))
+        self._example_weight = np.minimum(1.0, self._example_size / 3.0)
+        self._category_list: list[int] = self._category_of_template.tolist()
+        self._categories: list[str] = [t.split(".", 1)[0] for t in self.template_ids]
+        first_words: set[str] = set()
+        longest: dict[str, int] = {}
+        stems: set[str] = set()
+        for key in self._keywords:
+            if key.endswith("*"):
+                stems.add(key[:4])
+                continue
+            first_words.add(key.split()[0])
+            if " " not in key:  # any one-word keyword can sit inside an unspaced run
+                longest[key[0]] = max(longest.get(key[0], 0), len(key))
+        self._keyword_first_words = frozenset(first_words)
+        self._keyword_longest = longest  # one-word keywords: longest per first character
+        self._stem_heads = frozenset(stems)
+        self._out_of_scope_class = (
+            self.model.categories.index(OUT_OF_SCOPE)
+            if OUT_OF_SCOPE in self.model.categories
+            else -1
+        )
+
     def _query(self, norm: Normalized) -> tuple[list[int], list[float]]:
         ids: list[int] = []
         weights: list[float] = []
+        vocab = self._vocab
+        idf = self._idf_list
         for feature, tf in features(norm).items():
-            fid = self._vocab.get(feature)
+            fid = vocab.get(feature)
             if fid is not None:
                 ids.append(fid)
-                weights.append(tf * float(self._idf[fid]))
+                weights.append(tf * idf[fid])
         return ids, weights
 
     def _keyword_hits(self, match_text: str) -> dict[int, dict[str, float]]:
+        """Keywords in the text: word n-grams, Latin stems, CJK/Thai substrings.
+
+        Word n-grams up to MAX_KEYWORD_WORDS, in unspaced runs substrings up to
+        MAX_KEYWORD_CHARS, and stems of longer Latin words; only phrases that can start a
+        keyword are looked up.
+        """
         hits: dict[int, dict[str, float]] = defaultdict(dict)
-        for phrase in _query_phrases(match_text):
-            for template, keyword in self._keywords.get(phrase, ()):
-                weight = self._keyword_weight.get(phrase.rstrip("*"), 1.0)
+        keywords = self._keywords
+        weight_of = self._keyword_weight
+
+        def found(phrase: str) -> None:
+            for template, keyword in keywords.get(phrase, ()):
+                weight = weight_of.get(phrase.rstrip("*"), 1.0)
                 hits[template][keyword] = max(hits[template].get(keyword, 0.0), weight)
+
+        words = match_text.split()
+        for i, word in enumerate(words):
+            if word in self._keyword_first_words:
+                for j in range(i + 1, min(i + MAX_KEYWORD_WORDS, len(words)) + 1):
+                    found(" ".join(words[i:j]))
+            if has_unspaced(word):
+                for a, char in enumerate(word):
+                    longest = self._keyword_longest.get(char)
+                    if longest:
+                        stop = min(a + min(longest, MAX_KEYWORD_CHARS), len(word))
+                        for b in range(a + 1, stop + 1):
+                            found(word[a:b])
+            elif len(word) > 4 and word[:4] in self._stem_heads:
+                for end in range(4, len(word)):
+                    found(word[:end] + "*")  # keyword stems: "ship" also finds "shipping"
         return hits
 
     def search(self, query: Normalized, limit: int = 5) -> list[Match]:
         """The `limit` best templates, then the best of each other category with evidence."""
-        text = query.match_text
+        return self.search_many([query], limit)[0]
+
+    def search_many(self, queries: Sequence[Normalized], limit: int = 5) -> list[list[Match]]:
+        """`search` for several queries at once (a message and its asks).
+
+        One pass of array operations serves every query, so their fixed cost is paid once
+        per message rather than once per ask.
+        """
+        results: list[list[Match]] = [[] for _ in queries]
         n_templates = len(self.template_ids)
-        if not text or not n_templates:
-            return []
-        ids, weights = self._query(query)
-        centroid = np.zeros(n_templates)
-        probability = np.zeros(n_templates)
-        out_of_scope = 0.0
-        best_text = np.zeros(n_templates)
-        best_doc = np.full(n_templates, -1, dtype=np.int64)
-        doc_text: dict[int, float] = {}
-        if ids:
-            norm = math.sqrt(sum(w * w for w in weights))
-            by_category = self.model.probabilities(ids, [w / norm for w in weights])
+        live = [i for i, q in enumerate(queries) if q.match_text]
+        if not n_templates or not live:
+            return results
+        nq = len(live)
+        all_ids: list[int] = []
+        all_weights: list[float] = []
+        lengths: list[int] = []
+        norms: list[float] = []
+        for i in live:
+            ids, weights = self._query(queries[i])
+            all_ids.extend(ids)
+            all_weights.extend(weights)
+            lengths.append(len(ids))
+            norms.append(math.sqrt(sum(w * w for w in weights)) if ids else 1.0)
+        centroid: np.ndarray = np.zeros((nq, n_templates))
+        probability = np.zeros((nq, n_templates))
+        out_of_scope = np.zeros(nq)
+        best_flat = np.zeros(nq * n_templates)
+        doc_flat = np.full(nq * n_templates, -1, dtype=np.int64)
+        if all_ids:
+            ids_a = np.asarray(all_ids, dtype=np.int64)
+            weights_a = np.asarray(all_weights, dtype=np.float64)
+            lengths_a = np.asarray(lengths, dtype=np.int64)
+            labels = np.repeat(np.arange(nq, dtype=np.int64), lengths_a)
+            norm_a = np.asarray(norms)
+            with_ids = np.flatnonzero(lengths_a)
+            starts = (np.cumsum(lengths_a) - lengths_a)[with_ids]
+            by_category = self.model.probabilities_many(
+                ids_a, weights_a / norm_a[labels], starts
+            )
             known = self._category_of_template >= 0
-            probability[known] = by_category[self._category_of_template[known]]
-            if OUT_OF_SCOPE in self.model.categories:
-                out_of_scope = float(by_category[self.model.categories.index(OUT_OF_SCOPE)])
-            rows, post, q = self._centroid_post.gather(ids, weights)
+            probability[np.ix_(with_ids, np.flatnonzero(known))] = by_category[
+                :, self._category_of_template[known]
+            ]
+            if self._out_of_scope_class >= 0:
+                out_of_scope[with_ids] = by_category[:, self._out_of_scope_class]
+            rows, post, q, owner = self._centroid_post.gather(ids_a, weights_a, labels)
             if rows.size:
-                centroid = np.bincount(rows, weights=post * q / norm, minlength=n_templates).astype(
-                    np.float64
-                )
-            rows, post, q = self._examples_post.gather(ids, weights)
+                centroid = np.bincount(
+                    owner * n_templates + rows,
+                    weights=post * q / norm_a[owner],
+                    minlength=nq * n_templates,
+                ).reshape(nq, n_templates)
+            rows, post, q, owner = self._examples_post.gather(ids_a, weights_a, labels)
             if rows.size:
-                # Only the examples the query touches: cost follows the postings.
-                n_examples = len(self._examples)
-                nearest = np.bincount(rows, weights=post * q / norm, minlength=n_examples)
-                touched = np.flatnonzero(nearest)
-                nearest = nearest[touched]
-                # A two-word example wholly inside a long message is weak evidence.
-                contained = (
-                    np.bincount(rows, weights=post * post, minlength=n_examples)[touched]
-                    * np.minimum(1.0, self._example_size[touched] / 3.0)
-                    * 0.9
-                )
-                scores = np.maximum(nearest, contained)
-                templates = self._example_template[touched]
-                np.maximum.at(best_text, templates, scores)
-                winners = np.flatnonzero(scores >= best_text[templates])
-                best_doc[templates[winners]] = touched[winners]
-                firsts = winners
-                doc_text = dict(zip(touched[firsts].tolist(), scores[firsts].tolist(), strict=True))
-        hits = self._keyword_hits(query.match_text)
-        keyword_score = np.zeros(n_templates)
-        for template, found in hits.items():
-            keyword_score[template] = min(2.0, sum(found.values()))
+                # Only the examples the queries touch: cost follows the postings.
+                near_w = post * q / norm_a[owner]
+                over_w = post * post
+                bounds = np.searchsorted(owner, np.arange(nq + 1)).tolist()
+                scratch = self._scratch
+                for j in range(nq):
+                    a, b = bounds[j], bounds[j + 1]
+                    if a == b:
+                        continue
+                    examples, nearest, overlap = scratch.sum_per_row(
+                        rows[a:b], near_w[a:b], over_w[a:b]
+                    )
+                    # A two-word example wholly inside a long message is weak evidence.
+                    contained = overlap * self._example_weight[examples] * 0.9
+                    scores = np.maximum(nearest, contained)
+                    slots = self._example_template[examples] + j * n_templates
+                    np.maximum.at(best_flat, slots, scores)
+                    winners = np.flatnonzero(scores >= best_flat[slots])
+                    # Among equal scores the last example wins, as it always has.
+                    np.maximum.at(doc_flat, slots[winners], examples[winners])
+        best_text = best_flat.reshape(nq, n_templates)
+        best_doc = doc_flat.reshape(nq, n_templates)
+        keyword_score = np.zeros((nq, n_templates))
+        all_hits = [self._keyword_hits(queries[i].match_text) for i in live]
+        for j, hits in enumerate(all_hits):
+            for template, found in hits.items():
+                keyword_score[j, template] = min(2.0, sum(found.values()))
         rough = (
             W_TEXT * best_text
             + W_CENTROID * centroid
@@ -356,86 +599,95 @@ class MatchIndex:
             + 10.0 * (best_text >= 0.999)
         )
         count = min(n_templates, max(RESCORE, limit))
-        leaders = np.argpartition(-rough, count - 1)[:count].tolist()
-        # And the best of every other category with evidence: an alternative of another
-        # kind is worth more to an agent than a third variant of the same one.
-        covered = {self._category_of_template[t] for t in leaders}
-        extra = 0
-        for t in np.argsort(-rough).tolist():
-            if rough[t] <= 0 or extra >= OTHER_CATEGORIES:
-                break
-            if self._category_of_template[t] not in covered:
-                leaders.append(t)
-                covered.add(self._category_of_template[t])
-                extra += 1
-        matches = [
-            self._explain(
-                int(t),
-                query.match_text,
-                int(best_doc[t]),
-                doc_text,
-                centroid,
-                probability,
-                keyword_score,
-                hits,
-                out_of_scope,
+        # Sorted once for every query (numpy sorts each row as it would sort it alone).
+        leaders = np.argpartition(-rough, count - 1, axis=1)[:, :count].tolist()
+        orders = np.argsort(-rough, axis=1).tolist()
+        rough_rows = rough.tolist()
+        for j, i in enumerate(live):
+            results[i] = self._rank(
+                queries[i].match_text,
+                rough_rows[j],
+                leaders[j],
+                orders[j],
+                limit,
+                best_text[j].tolist(),
+                best_doc[j].tolist(),
+                centroid[j].tolist(),
+                probability[j].tolist(),
+                keyword_score[j].tolist(),
+                all_hits[j],
+                float(out_of_scope[j]),
             )
-            for t in leaders
-            if rough[t] > 0
-        ]
-        matches.sort(key=lambda m: (-m.confidence, m.template_id))
-        top = matches[:limit]
-        shown = {m.template_id.split(".", 1)[0] for m in top}
-        for match in matches[limit:]:
-            category = match.template_id.split(".", 1)[0]
-            if category not in shown:
-                top.append(match)
-                shown.add(category)
-        return top
+        return results
 
-    def _explain(
+    def _rank(
         self,
-        template: int,
         text: str,
-        doc: int,
-        doc_text: dict[int, float],
-        centroid: np.ndarray,
-        probability: np.ndarray,
-        keyword_score: np.ndarray,
+        rough: list[float],
+        leaders: list[int],
+        order: list[int],
+        limit: int,
+        best_text: list[float],
+        best_doc: list[int],
+        centroid: list[float],
+        probability: list[float],
+        keyword_score: list[float],
         hits: dict[int, dict[str, float]],
         out_of_scope: float,
-    ) -> Match:
-        similarity = ratio = 0.0
-        source = None
-        if doc >= 0:
-            example = self._folded[doc]
-            # Edit similarity can only reach 0.8 between strings of similar length.
-            if 0.6 * len(example) <= len(text) <= 1.7 * len(example):
-                ratio = fuzz.ratio(text, example) / 100.0
-            similarity = max(doc_text[doc], ratio if ratio >= 0.8 else 0.0)
-            source = self._examples[doc]
-        found = hits.get(template, {})
-        keywords = float(keyword_score[template])
-        return Match(
-            template_id=self.template_ids[template],
-            confidence=confidence(
-                similarity,
-                float(centroid[template]),
-                keywords,
-                float(probability[template]),
-                out_of_scope,
-            ),
-            similarity=similarity,
-            fuzz=ratio,
-            centroid=float(centroid[template]),
-            category_probability=float(probability[template]),
-            out_of_scope=out_of_scope,
-            keyword_score=keywords,
-            trigger=source.text if source else None,
-            trigger_language=source.language if source else None,
-            keywords=tuple(found),
-            trigger_languages=self._languages_of[self._folded[doc]] if source else (),
-        )
+    ) -> list[Match]:
+        # And the best of every other category with evidence: an alternative of another
+        # kind is worth more to an agent than a third variant of the same one.
+        category = self._category_list
+        covered = {category[t] for t in leaders}
+        extra = 0
+        for t in order:
+            if rough[t] <= 0 or extra >= OTHER_CATEGORIES:
+                break
+            if category[t] not in covered:
+                leaders.append(t)
+                covered.add(category[t])
+                extra += 1
+        matches = []
+        for t in leaders:
+            if rough[t] <= 0:
+                continue
+            similarity = ratio = 0.0
+            source = None
+            doc = best_doc[t]
+            if doc >= 0:
+                example = self._folded[doc]
+                # Edit similarity can only reach 0.8 between strings of similar length.
+                if 0.6 * len(example) <= len(text) <= 1.7 * len(example):
+                    ratio = fuzz.ratio(text, example) / 100.0
+                similarity = max(best_text[t], ratio if ratio >= 0.8 else 0.0)
+                source = self._examples[doc]
+            matches.append(
+                Match(
+                    self.template_ids[t],
+                    confidence(
+                        similarity, centroid[t], keyword_score[t], probability[t], out_of_scope
+                    ),
+                    similarity,
+                    ratio,
+                    centroid[t],
+                    probability[t],
+                    out_of_scope,
+                    keyword_score[t],
+                    source.text if source else None,
+                    source.language if source else None,
+                    tuple(hits.get(t, {})),
+                    self._languages_of[self._folded[doc]] if source else (),
+                )
+            )
+        matches.sort(key=lambda m: (-m.confidence, m.template_id))
+        top = matches[:limit]
+        shown = {self._categories[self._template_pos[m.template_id]] for m in top}
+        for match in matches[limit:]:
+            kind = self._categories[self._template_pos[match.template_id]]
+            if kind not in shown:
+                top.append(match)
+                shown.add(kind)
+        return top
 
     def score_draft(
         self, query: Normalized, sources: Sequence[TriggerSource], category: str
@@ -462,7 +714,7 @@ def confidence(
 
 
 # Bump when the index's layout or scoring changes: old cache files are then ignored.
-INDEX_FORMAT = "kefu-index-4"
+INDEX_FORMAT = "kefu-index-7"
 
 
 def index_key(sources: Sequence[TriggerSource], negatives: Sequence[str]) -> str:
@@ -486,30 +738,43 @@ def load_or_build_index(
     negatives: Sequence[str],
     cache_dir: Path | None,
     current: MatchIndex | None = None,
+    provisional: bool = False,
 ) -> MatchIndex:
     """Build the index, or load the one built earlier for exactly these triggers.
 
     The cache lives in the service's own data folder and is written atomically; a file
-    that cannot be read is rebuilt, never trusted half-way.
+    that cannot be read is rebuilt, never trusted half-way. With `provisional`, a miss
+    builds an untrained index (`MatchIndex(train=False)`, never cached) instead of
+    waiting for the trained one: the caller builds that afterwards.
     """
     key = index_key(sources, negatives)
-    if current is not None and getattr(current, "key", None) == key:
+    if current is not None and getattr(current, "key", None) == key and current.trained:
         return current  # only reply texts changed: the index in memory is still right
     if cache_dir is None:
-        index = MatchIndex(sources, negatives)
+        index = MatchIndex(sources, negatives, train=not provisional)
         index.key = key
         return index
     path = cache_dir / f"index-{key}.pickle"
     try:
         with path.open("rb") as handle:
             index = pickle.load(handle)  # our own file, written below
-        if isinstance(index, MatchIndex):
+        if isinstance(index, MatchIndex) and index.trained:
             index.key = key
             return index
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         pass
-    index = MatchIndex(sources, negatives)
+    index = MatchIndex(sources, negatives, train=not provisional)
     index.key = key
+    if not provisional:
+        save_index(index, cache_dir)
+    return index
+
+
+def save_index(index: MatchIndex, cache_dir: Path) -> None:
+    """Write a trained index to the cache under its key (atomically), dropping older ones."""
+    if not index.trained or not index.key:
+        return
+    path = cache_dir / f"index-{index.key}.pickle"
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False, suffix=".tmp") as out:
@@ -520,7 +785,6 @@ def load_or_build_index(
                 stale.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only data folder only costs the next start a rebuild
-    return index
 
 
 class DraftScorer:
@@ -636,6 +900,11 @@ class PatchedIndex:
             if sources
         ]
         self.size = base.size
+
+    trained = True  # patches a built index; its own pending state is `Snapshot.pending`
+
+    def search_many(self, queries: Sequence[Normalized], limit: int = 5) -> list[list[Match]]:
+        return [self.search(query, limit) for query in queries]
 
     def search(self, query: Normalized, limit: int = 5) -> list[Match]:
         if not query.match_text:

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from app.checking import is_stamped
 from app.compiled import validate_replies
 from app.config import Settings, database_url
 from app.language import warm_up
@@ -91,14 +92,24 @@ class Kefu:
         store.migrate()
         if store.is_empty():
             library = load_library(self.settings.replies_dir)
-            validate_replies(library)
+            if not is_stamped(self.settings.replies_dir, library):
+                validate_replies(library)  # content `kefu check --stamp` passed is not redone
             store.import_library(library, author="kefu", message="first start: shipped library")
         self.store = store
         self.activity = ActivityLog(store)
         return store
 
     def load(self) -> Snapshot:
-        """Read the library from the store, compile it, swap it in (one assignment)."""
+        """Read the library from the store, compile it, swap it in (one assignment).
+
+        The first load of a process answers as soon as it can: without an index cached
+        for this library it serves a provisional one (untrained category model) while
+        the rebuilder builds the full one in a child process and swaps it in (cached, so
+        the next start loads it). The language detector loads beside it in a thread.
+        """
+        first = self._snapshot is None
+        if first:  # the detector's model loads beside the store and the index
+            threading.Thread(target=warm_up, name="kefu-language", daemon=True).start()
         with self._lock:
             return self._load_locked()
 
@@ -115,14 +126,15 @@ class Kefu:
             return True
 
     def _load_locked(self) -> Snapshot:
-        warm_up()
         store = self.store if self.store is not None else self.open_store()
         revision = store.revision()
+        first = self._snapshot is None
         snapshot = build_snapshot(
             store.load_library(),
             cache_dir=self.settings.data_dir / "cache",
             previous=self._snapshot,
-            patch=self._snapshot is not None,  # a running service serves edits at once
+            patch=not first,  # a running service serves edits at once
+            provisional=first,  # and a first start answers before its index is trained
         )
         self._snapshot = snapshot
         self.revision = revision
@@ -132,7 +144,8 @@ class Kefu:
         # Compile the rest off the request path; a request that comes first compiles its own.
         self._warm = threading.Thread(
             target=snapshot.replies.warm,
-            args=(lambda: self._snapshot is not snapshot,),
+            # Superseded by a new library, not by the same one with its index completed.
+            args=(lambda: self.snapshot.replies is not snapshot.replies,),
             name="kefu-warm",
             daemon=True,
         )
@@ -177,10 +190,16 @@ class Kefu:
         return False
 
     def warmed(self, timeout: float | None = None) -> bool:
-        """Wait until every reply text of the current library is compiled."""
-        if self._warm is not None:
-            self._warm.join(timeout)
-        return self._warm is None or not self._warm.is_alive()
+        """Wait until the current library is fully ready: its index built in full (see
+        `settled`; a first start serves a provisional one meanwhile) and every reply text
+        compiled."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self.settled(300.0 if timeout is None else timeout):
+            return False
+        warm = self._warm  # the settled snapshot's own warm-up, if a swap started one
+        if warm is not None:
+            warm.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return warm is None or not warm.is_alive()
 
     def watch(self) -> None:
         """Keep the snapshot current: poll the store's revision and, on PostgreSQL, also

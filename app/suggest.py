@@ -36,7 +36,7 @@ from app.matching import (
     index_key,
     load_or_build_index,
 )
-from app.rendering import RenderContext, ShopView, coerce_value, render, shop_view
+from app.rendering import RenderContext, ShopView, coerce_value, shop_view
 from app.text import Normalized, has_unspaced, normalize, to_traditional
 from app.tone import BuyerTone, detect_tone, reply_tone
 
@@ -156,12 +156,18 @@ class Snapshot:
 
     @property
     def pending(self) -> bool:
-        """True while trigger edits are served by a patch and a rebuild is due."""
-        return isinstance(self.index, PatchedIndex)
+        """True while a rebuild is due: trigger edits served by a patch, or a first start
+        served by the provisional (untrained) index."""
+        return isinstance(self.index, PatchedIndex) or not self.index.trained
 
     @property
     def version(self) -> str:
         return self.replies.version
+
+    @property
+    def complete(self) -> bool:
+        """The index is built in full (not `pending`)."""
+        return not self.pending
 
     @property
     def shop(self) -> ShopFacts:
@@ -191,6 +197,7 @@ def build_snapshot(
     cache_dir: Path | None = None,
     previous: Snapshot | None = None,
     patch: bool = False,
+    provisional: bool = False,
 ) -> Snapshot:
     """Index a library for serving; reply texts compile on first use (see `warm`).
 
@@ -198,6 +205,8 @@ def build_snapshot(
     model) is kept on disk by content, so a restart on an unchanged library loads it.
     With `patch`, changed triggers are served at once by patching `previous`'s index
     (see `PatchedIndex`); `complete_snapshot` then builds the real one off the path.
+    With `provisional`, an index not cached is built without training (seconds sooner:
+    a first start answers at once); it is `pending` until `complete_snapshot` too.
     """
     replies = reply_sources(library, previous.replies if previous is not None else None)
     by_template = trigger_sources(library)
@@ -222,7 +231,11 @@ def build_snapshot(
     else:
         current = previous.index if previous is not None else None
         index = load_or_build_index(
-            sources, negatives, cache_dir, current if isinstance(current, MatchIndex) else None
+            sources,
+            negatives,
+            cache_dir,
+            current if isinstance(current, MatchIndex) else None,
+            provisional=provisional,
         )
         index_sources = by_template
     busy: dict[BusyState, list[Template]] = {}
@@ -300,7 +313,7 @@ def _short_clause(text: str) -> bool:
     return 0 < len(words) <= 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: the lists below test membership often
 class _Candidate:
     match: Match
     ask: str
@@ -314,9 +327,10 @@ def _match_asks(
     asks = split_asks(message)
     pieces = [message] if len(asks) <= 1 else [message, *asks]
     best: dict[str, _Candidate] = {}
-    for order, piece in enumerate(pieces):
-        norm = whole if order == 0 else normalize(piece)
-        for match in snapshot.index.search(norm, limit=max(limit, 3) + 3):
+    queries = [whole, *(normalize(piece) for piece in pieces[1:])]
+    found = snapshot.index.search_many(queries, limit=max(limit, 3) + 3)
+    for order, (piece, matches) in enumerate(zip(pieces, found, strict=True)):
+        for match in matches:
             kept = best.get(match.template_id)
             if kept is None or match.confidence > kept.match.confidence:
                 best[match.template_id] = _Candidate(match, piece, order)
@@ -423,7 +437,7 @@ def _render_suggestion(
             shop=snapshot.shop_views.get(locale) or shop_view(library.shop, locale),
             values={k: v for k, v in values.items() if k in template.variables},
         )
-        rendered = render(snapshot.replies.get((template.id, locale, tone)), ctx, declared)
+        rendered = snapshot.replies.render((template.id, locale, tone), ctx, declared)
     except (TemplateError, ArithmeticError, ValueError):
         return None  # a reply that cannot render is skipped, never half-shown
     text = rendered.text

@@ -96,6 +96,12 @@ for _name in dict.fromkeys(name for name, _, _ in _SCRIPT_RANGES):
 _SCRIPT_PATTERNS["Latin"] = re.compile(
     r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]"
 )
+# (script, pattern, its lowest code point): a script above the text's highest character
+# cannot occur in it.
+_SCRIPT_SCAN = tuple(
+    (name, pattern, min(low for n, low, _ in _SCRIPT_RANGES if n == name))
+    for name, pattern in _SCRIPT_PATTERNS.items()
+)
 _UNSPACED = re.compile(
     _char_class([(low, high) for name, low, high in _SCRIPT_RANGES if name in UNSPACED_SCRIPTS])
 )
@@ -117,7 +123,10 @@ def count_scripts(text: str) -> dict[str, int]:
         latin = sum(map(str.isalpha, text))
         return {"Latin": latin} if latin else {}
     counts = {}
-    for name, pattern in _SCRIPT_PATTERNS.items():
+    top = ord(max(text))
+    for name, pattern, lowest in _SCRIPT_SCAN:
+        if lowest > top:
+            continue  # no character of the text is that high: skip the scan
         found = len(pattern.findall(text))
         if found:
             counts[name] = found

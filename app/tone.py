@@ -218,17 +218,37 @@ class ToneGuess:
     signals: tuple[str, ...]
 
 
-def _found(norm: Normalized, words: tuple[str, ...]) -> list[str]:
-    tokens = set(norm.match_text.split())
-    text = norm.match_text
-    hits = []
-    for word in words:
-        if word.isascii() or " " in word:
-            if word in tokens or (" " in word and f" {word} " in f" {text} "):
-                hits.append(word)
-        elif word in text:
-            hits.append(word)
-    return hits
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    """One tone's words, split by how they are found (built once, at import)."""
+
+    words: frozenset[str]  # whole words
+    phrases: tuple[str, ...]  # several words, found between spaces
+    substrings: tuple[str, ...]  # non-Latin words, found anywhere (unspaced scripts)
+    order: dict[str, int]  # signals are listed in the lexicon's order
+
+    @classmethod
+    def of(cls, words: tuple[str, ...]) -> _Lexicon:
+        return cls(
+            words=frozenset(w for w in words if w.isascii() and " " not in w),
+            phrases=tuple(w for w in words if " " in w),
+            substrings=tuple(w for w in words if not w.isascii() and " " not in w),
+            order={w: i for i, w in enumerate(words)},
+        )
+
+    def found(self, text: str, tokens: set[str]) -> list[str]:
+        hits = list(self.words.intersection(tokens))
+        if self.phrases:
+            padded = f" {text} "
+            hits += [w for w in self.phrases if f" {w} " in padded]
+        if self.substrings and not text.isascii():
+            hits += [w for w in self.substrings if w in text]
+        if len(hits) > 1:
+            hits.sort(key=self.order.__getitem__)
+        return hits
+
+
+_LEXICONS = {tone: _Lexicon.of(words) for tone, words in _WORDS.items()}
 
 
 _ANGRY_EMOJI = frozenset("😡😠🤬👎💢😤")
@@ -239,8 +259,9 @@ def detect_tone(norm: Normalized) -> ToneGuess:
     """Read the buyer's tone from words, capitals, punctuation runs and emoji."""
     score: dict[BuyerTone, float] = dict.fromkeys(BuyerTone, 0.0)
     signals: list[str] = []
-    for tone, words in _WORDS.items():
-        for word in _found(norm, words):
+    tokens = set(norm.match_text.split())
+    for tone, lexicon in _LEXICONS.items():
+        for word in lexicon.found(norm.match_text, tokens):
             score[tone] += 1.0
             signals.append(f"{tone.value}:{word}")
     if norm.caps_ratio > 0.7 and norm.letters >= 8:

@@ -25,7 +25,7 @@ from app.config import SHIPPED_REPLIES  # noqa: E402
 from app.library import load_library  # noqa: E402
 from app.matching import MatchIndex, TriggerSource  # noqa: E402
 from app.text import normalize  # noqa: E402
-from bench.pipeline import MESSAGES  # noqa: E402
+from bench.messages import mix  # noqa: E402
 
 
 def sources_for(size: int, seed: int = 7) -> tuple[list[TriggerSource], list[str]]:
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    queries = [normalize(m) for m in MESSAGES]
+    queries = [normalize(m) for m in mix(300)]
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
         sources, negatives = sources_for(size)

@@ -117,7 +117,10 @@ def shipped_snapshot(shipped_library: Library) -> Snapshot:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), replies_dir=REPLIES)
-    return create_app(settings)
+    app = create_app(settings)
+    # A first start answers at once with a provisional index; tests judge the full one.
+    assert app.state.kefu.warmed(timeout=300)
+    return app
 
 
 @pytest.fixture(scope="session")

@@ -50,3 +50,12 @@ def test_reply_renders_with_and_without_values(template_id: str, locale: str, to
 def test_only_friendly_replies_carry_emoji(template_id: str, locale: str, tone: str) -> None:
     source = SNAPSHOT.replies.sources[(template_id, locale, tone)]  # type: ignore[index]
     assert not [c for c in source if is_emoji(c)], "emoji belong to friendly replies only"
+
+
+def test_the_shipped_library_carries_the_stamp_of_its_checked_content() -> None:
+    # A first start trusts the stamp instead of rendering every reply again.
+    from app.checking import STAMP_FILE, is_stamped
+
+    assert is_stamped(REPLIES, LIBRARY), (
+        f"replies/ changed since replies/{STAMP_FILE} was written: run `kefu check --stamp`"
+    )

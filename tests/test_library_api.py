@@ -19,6 +19,7 @@ TEMPLATE = "thanks.goodbye"
 def app(store_settings: Settings) -> Iterator[FastAPI]:
     # Its own store (these tests change the library), on SQLite and on PostgreSQL.
     app = create_app(store_settings)
+    assert app.state.kefu.warmed(timeout=300)  # the trained index, not the provisional one
     yield app
     app.state.kefu.close()
 

@@ -134,6 +134,66 @@ def running(url: str, data: Path, reload_interval: float) -> Iterator[tuple[Kefu
         kefu.close()
 
 
+def test_counts_served_in_several_batches_add_up(store: LibraryStore) -> None:
+    from app.store.activity import ActivityLog
+
+    log = ActivityLog(store)
+    for batch, question in ((3, "what is the capital of peru"), (2, "is it raining in lima")):
+        for _ in range(batch):
+            log.served("thanks.thank_you", "thanks", "en", "friendly", "en")
+        log.served("greeting.hello", "greeting", "de", "formal", "de")
+        log.unmatched(question, "en")
+        log.flush()
+    data = log.insights()
+    top = {t["template_id"]: t["count"] for t in data["top_templates"]}
+    assert top == {"thanks.thank_you": 5, "greeting.hello": 2}
+    assert data["unmatched_total"] == 2
+
+
+def test_a_first_start_validates_a_library_whose_stamp_does_not_match(tmp_path: Path) -> None:
+    import shutil
+
+    from app.errors import LibraryError
+
+    replies = tmp_path / "replies"
+    shutil.copytree(REPLIES, replies)
+    thanks = replies / "thanks.yaml"
+    # An edit after `kefu check --stamp`: a reply that no longer compiles.
+    broken = thanks.read_text(encoding="utf-8").replace("{{", "{{ (", 1)
+    thanks.write_text(broken, encoding="utf-8")
+    kefu = Kefu(Settings(data_dir=tmp_path / "data", replies_dir=replies))
+    with pytest.raises(LibraryError):
+        kefu.open_store()
+
+
+def test_a_first_start_answers_before_training_and_then_serves_the_trained_index(
+    tmp_path: Path,
+) -> None:
+    from app.suggest import SuggestContext, SuggestRequest
+
+    settings = Settings(data_dir=tmp_path / "data", replies_dir=REPLIES)
+    request = SuggestRequest(message="hi, when will you ship my order?",
+                             context=SuggestContext(now=None))
+    first = Kefu(settings)
+    try:
+        first.load()
+        # Nothing cached yet: a provisional index answers while the trained one is built.
+        answer = first.suggest(request)
+        assert answer.suggestions or answer.no_match is not None
+        assert first.settled(timeout=300)
+        assert first.snapshot.complete
+        assert list((tmp_path / "data" / "cache").glob("index-*.pickle"))
+        trained = first.suggest(request)
+        assert trained.suggestions[0].category == "shipping_delay"
+    finally:
+        first.close()
+    again = Kefu(settings)  # the next start loads the trained index from the cache
+    try:
+        assert again.load().complete
+    finally:
+        again.close()
+
+
 def edit_reply_and_wait(kefu: Kefu, editor: TemplateEditor, tone: Tone, text: str) -> float:
     """Save a new English reply of thanks.goodbye; seconds until the service serves it."""
     stored = editor.get("thanks.goodbye")

@@ -15,7 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from app.store.repository import LibraryStore
 from app.store.tables import FeedbackRow, SuggestionCountRow, UnmatchedRow
@@ -36,6 +39,34 @@ class UnmatchedGroup:
     count: int
     ids: list[int]
     languages: list[str]
+
+
+_COUNT_KEY = ("day", "template_id", "category", "locale", "tone", "language")
+
+
+def _add_counts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add counts to their rows in one upsert (a SELECT per key held the GIL for
+    milliseconds per flush, taken from the requests being served)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        for row in rows:
+            key = {k: row[k] for k in _COUNT_KEY}
+            stored = session.get(SuggestionCountRow, key)
+            if stored is None:
+                session.add(SuggestionCountRow(**row))
+            else:
+                stored.count += row["count"]
+        return
+    upsert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(SuggestionCountRow)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=list(_COUNT_KEY),
+            set_={"count": SuggestionCountRow.count + upsert.excluded["count"]},
+        ),
+        rows,
+    )
 
 
 class ActivityLog:
@@ -80,24 +111,30 @@ class ActivityLog:
             return
         try:
             with self.store._write() as session:
-                for (day, template, category, locale, tone, language), n in counts.items():
-                    key = {
-                        "day": day,
-                        "template_id": template,
-                        "category": category,
-                        "locale": locale,
-                        "tone": tone,
-                        "language": language,
-                    }
-                    row = session.get(SuggestionCountRow, key)
-                    if row is None:
-                        session.add(SuggestionCountRow(**key, count=n))
-                    else:
-                        row.count += n
-                session.add_all(
-                    UnmatchedRow(message=m, language=lang, created_at=at)
-                    for m, lang, at in unmatched
+                _add_counts(
+                    session,
+                    [
+                        {
+                            "day": day,
+                            "template_id": template,
+                            "category": category,
+                            "locale": locale,
+                            "tone": tone,
+                            "language": language,
+                            "count": n,
+                        }
+                        for (day, template, category, locale, tone, language), n in counts.items()
+                    ],
                 )
+                if unmatched:
+                    # One multi-row INSERT: these batches run beside the request path.
+                    session.execute(
+                        insert(UnmatchedRow),
+                        [
+                            {"message": m, "language": lang, "created_at": at}
+                            for m, lang, at in unmatched
+                        ],
+                    )
         except Exception:
             with self._lock:  # keep them for the next flush rather than lose them
                 self._counts.update(counts)
