@@ -4,8 +4,9 @@ Every payload below is (a) saved as a reply text through the API, where it is re
 with a reason naming the construct or accepted because it renders harmlessly; (b) rendered
 by preview; (c) sent as a buyer message and as request variables. Throughout, a secret in
 the environment and a secret file are planted: no answer shows either, no file is opened
-outside Python's own installation, nothing is written, run or connected to, no answer
-is a 500, and every answer comes back (a hang fails the test instead of stalling it).
+outside Python's installation, kefu's code and its data folder, nothing else is written,
+nothing is run or connected to, no answer is a 500, and every answer comes back (a hang
+fails the test instead of stalling it).
 """
 
 from __future__ import annotations
@@ -174,17 +175,26 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
 
 
 CODE_ROOTS = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(ROOT / "app")}
+# The service's own data folder (its index cache, read and rebuilt in the background).
+STATE_ROOTS: set[str] = set()
+
+
+def _within(path: str, roots: set[str]) -> bool:
+    return any(path.startswith(os.path.abspath(r) + os.sep) for r in roots)
 
 
 def _allowed_open(path: Any, mode: Any) -> bool:
     """Reading code and the packages' data (Babel's locale files, a source line for a
-    traceback) is fine; anything else, and any write, is not."""
+    traceback) is fine, and so is kefu's own data folder; anything else, and any other
+    write, is not."""
     if not isinstance(path, str | bytes | os.PathLike):
         return False  # an open by file descriptor: nothing in kefu does that mid-request
+    text = os.path.abspath(os.fsdecode(path))
+    if _within(text, STATE_ROOTS):
+        return True
     if isinstance(mode, str) and any(m in mode for m in "wax+"):
         return False
-    text = os.path.abspath(os.fsdecode(path))
-    return any(text.startswith(os.path.abspath(r) + os.sep) for r in CODE_ROOTS)
+    return _within(text, CODE_ROOTS)
 
 
 @pytest.fixture(scope="module")
@@ -196,11 +206,11 @@ def secret_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    data = tmp_path_factory.mktemp("injection")
+    STATE_ROOTS.add(str(data))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(SECRET_ENV, SECRET_VALUE)
-        yield create_app(
-            Settings(data_dir=tmp_path_factory.mktemp("injection"), replies_dir=REPLIES)
-        )
+        yield create_app(Settings(data_dir=data, replies_dir=REPLIES))
 
 
 @pytest.fixture(scope="module")
