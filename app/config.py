@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(2000, ge=1, description="Longest buyer message accepted.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
     max_suggestions: int = Field(10, ge=1, le=50, description="Upper bound for `limit`.")
+    max_variables: int = Field(
+        50, ge=1, le=1000, description="Most entries a request's `variables` may have."
+    )
+    max_variable_chars: int = Field(
+        500, ge=1, le=10_000, description="Longest text value of one request variable."
+    )
+    sqlite_busy_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Seconds a SQLite write waits for another process's lock before failing.",
+    )
     locale_fallbacks: dict[str, list[str]] = Field(
         default_factory=lambda: {"pt": ["pt-BR"], "zh-Hant": ["zh-Hans"], "zh": ["zh-Hans"]},
         description="Where a wanted reply locale goes before the library default (JSON).",

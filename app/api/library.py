@@ -18,7 +18,14 @@ from pydantic import BaseModel, Field
 
 from app.api.access import require
 from app.api.deps import KefuDep
-from app.api.versioning import Author, IfMatch, conflict, expected_version
+from app.api.versioning import (
+    MAX_VERSION,
+    Author,
+    IfMatch,
+    VersionNumber,
+    conflict,
+    expected_version,
+)
 from app.auth.scopes import Scope
 from app.compiled import template_problems
 from app.errors import AlreadyExists, InvalidInput, NotFound, VersionConflict
@@ -75,7 +82,7 @@ class HistoryEntry(BaseModel):
 
 
 class RollbackBody(BaseModel):
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 def _editor(kefu: Kefu) -> TemplateEditor:
@@ -136,14 +143,14 @@ def _conflict(editor: TemplateEditor, template_id: str, exc: Conflict) -> Versio
 @router.get("/templates", response_model=TemplatePage)
 def list_templates(
     kefu: KefuDep,
-    category: str | None = None,
-    locale: str | None = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    locale: Annotated[str | None, Query(max_length=35)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     deleted: bool = False,
     needs_review: Annotated[
         bool | None, Query(description="Only templates with (or without) stale translations.")
     ] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_VERSION)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TemplatePage:
     """Templates, filtered by category, locale and text; paginated."""
@@ -280,8 +287,8 @@ def template_history(template_id: str, kefu: KefuDep) -> list[HistoryEntry]:
 def template_diff(
     template_id: str,
     kefu: KefuDep,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int, Query(alias="to", ge=1)],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_VERSION)],
 ) -> dict[str, object]:
     """A unified diff of two versions' YAML-like JSON, line by line."""
     editor = _editor(kefu)
