@@ -18,7 +18,6 @@ from typing import Any
 
 from jinja2 import Template as JinjaTemplate
 from jinja2.exceptions import TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.errors import LibraryError
 from app.library import Library, ShopFacts, Template, Tone, Variable
@@ -32,6 +31,7 @@ from app.rendering import (
     shop_view,
     validate_source,
 )
+from app.sandbox import ReplyEnvironment
 
 ReplyKey = tuple[str, str, Tone]  # template id, locale, tone
 RENDERED_MAX = 8192
@@ -42,7 +42,7 @@ COMPILED_MAX = 20_000  # distinct reply texts kept compiled (the shipped library
 class CompiledReplies:
     """Reply sources keyed by (template id, locale, tone), compiled on first use."""
 
-    env: ImmutableSandboxedEnvironment
+    env: ReplyEnvironment
     sources: dict[ReplyKey, str]
     version: str
     _cache: dict[ReplyKey, JinjaTemplate] = field(default_factory=dict, repr=False)
@@ -125,10 +125,11 @@ def reply_sources(library: Library, previous: CompiledReplies | None = None) -> 
         return CompiledReplies(
             env=make_environment(), sources=sources, version=library_version(library)
         )
-    # A copy first: the warm-up thread may still be adding to the previous cache.
+    # The previous library's warm-up thread may still be adding to its cache: iterate a
+    # copy (taken at once under the GIL), not the live dict.
     kept = {
         key: compiled
-        for key, compiled in dict(previous._cache).items()
+        for key, compiled in tuple(previous._cache.items())
         if sources.get(key) == previous.sources.get(key)
     }
     return CompiledReplies(

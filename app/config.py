@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         True, description="One log line per request (with its request id, route, status, time)."
     )
+    max_variables: int = Field(
+        50, ge=1, le=1000, description="Most entries a request's `variables` may have."
+    )
+    max_variable_chars: int = Field(
+        500, ge=1, le=10_000, description="Longest text value of one request variable."
+    )
+    sqlite_busy_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Seconds a SQLite write waits for another process's lock before failing.",
+    )
     locale_fallbacks: dict[str, list[str]] = Field(
         default_factory=lambda: {"pt": ["pt-BR"], "zh-Hant": ["zh-Hans"], "zh": ["zh-Hans"]},
         description="Where a wanted reply locale goes before the library default (JSON).",

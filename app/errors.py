@@ -47,6 +47,13 @@ class BodyTooLarge(KefuError):
     code = "body_too_large"
 
 
+class StoreUnavailable(KefuError):
+    """The database did not take the change (locked, read-only, gone); nothing was saved."""
+
+    status = 503
+    code = "store_unavailable"
+
+
 class NotFound(KefuError):
     """The thing asked for does not exist."""
 

@@ -23,6 +23,7 @@ from pydantic import (
     RootModel,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -53,6 +54,10 @@ TemplateId = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$", max_length=129)
 ]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+
+
+# Pydantic refuses keys that are not locale tags; say so in the JSON Schema too.
+_ONLY_LOCALE_KEYS: dict[str, Any] = {"additionalProperties": False}
 
 
 class Tone(StrEnum):
@@ -97,10 +102,16 @@ class Template(_Strict):
         None, description="Busy-hour templates only: the shop state that selects it."
     )
     triggers: dict[LocaleTag, Triggers] = Field(
-        default_factory=dict, description="Buyer phrasings per language."
+        default_factory=dict,
+        description="Buyer phrasings per language.",
+        json_schema_extra=_ONLY_LOCALE_KEYS,
     )
-    replies: dict[LocaleTag, dict[Tone, NonEmptyText]] = Field(
-        description="Reply text (Jinja2) per locale and tone."
+    # At least one locale with at least one tone: a template with nothing to say would
+    # match and then have no reply to show.
+    replies: dict[LocaleTag, Annotated[dict[Tone, NonEmptyText], Field(min_length=1)]] = Field(
+        min_length=1,
+        description="Reply text (Jinja2) per locale and tone.",
+        json_schema_extra=_ONLY_LOCALE_KEYS,
     )
 
     @property
@@ -167,13 +178,28 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WORKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
 
 
+# A wall-clock time in the shop's time zone ("09:00"). JSON Schema's `time` format wants an
+# offset, which a local opening hour has not, so the schema states the form instead.
+WallTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+            r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$",
+            "description": "HH:MM or HH:MM:SS, local time in `timezone`.",
+        }
+    ),
+]
+
+
 class BusinessHours(_Strict):
     """When agents answer, in the shop's time zone."""
 
     timezone: str = "UTC"
     days: list[Weekday] = Field(default_factory=lambda: list(WORKDAYS))
-    open: time = time(9, 0)
-    close: time = time(18, 0)
+    open: WallTime = time(9, 0)
+    close: WallTime = time(18, 0)
 
     @model_validator(mode="after")
     def _valid_zone(self) -> BusinessHours:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -24,7 +25,8 @@ from app.api import (
     trying,
 )
 from app.api.access import AccessMiddleware, require
-from app.api.errors import BodyLimit, install_error_handlers
+from app.api.errors import ERROR_RESPONSES, BodyLimit, install_error_handlers
+from app.api.limits import document_limits
 from app.api.middleware import Observe
 from app.api.openapi import install_openapi
 from app.auth.access import Access
@@ -32,6 +34,18 @@ from app.config import Settings
 from app.observability import Metrics, log_library
 from app.service import Kefu
 from app.startup import BackgroundStart
+
+
+def document_limits_of(app: FastAPI, settings: Settings) -> None:
+    """Serve the OpenAPI schema with this instance's configured request limits in it."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        fresh = app.openapi_schema is None
+        schema = build()
+        return document_limits(schema, settings) if fresh else schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None, *, background: bool = False) -> FastAPI:
@@ -87,6 +101,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     add_routes(app)
     web.install(app, kefu, settings.locales_dir)
     install_openapi(app)
+    document_limits_of(app, settings)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     # Added last, so outermost: it times, counts and logs even what BodyLimit refuses.
@@ -99,16 +114,16 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
 def add_routes(app: FastAPI) -> None:
     """Every route kefu serves (each declares who may call it; tests/test_access.py
     builds its role table from here, and checks the running app has no other route)."""
-    app.include_router(meta.router)
-    app.include_router(auth.router)
-    app.include_router(suggest.router)
-    app.include_router(library.router)
-    app.include_router(categories.router)
-    app.include_router(shop.router)
-    app.include_router(trying.router)
-    app.include_router(activity.router)
-    app.include_router(render.router)
-    app.include_router(admin.router)
+    app.include_router(meta.router, responses=ERROR_RESPONSES)
+    app.include_router(auth.router, responses=ERROR_RESPONSES)
+    app.include_router(suggest.router, responses=ERROR_RESPONSES)
+    app.include_router(library.router, responses=ERROR_RESPONSES)
+    app.include_router(categories.router, responses=ERROR_RESPONSES)
+    app.include_router(shop.router, responses=ERROR_RESPONSES)
+    app.include_router(trying.router, responses=ERROR_RESPONSES)
+    app.include_router(activity.router, responses=ERROR_RESPONSES)
+    app.include_router(render.router, responses=ERROR_RESPONSES)
+    app.include_router(admin.router, responses=ERROR_RESPONSES)
     web.add_pages(app)
     signed_in = [Depends(require())]
 

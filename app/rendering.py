@@ -1,7 +1,8 @@
 """The sandboxed environment replies are rendered in, and its Babel filters.
 
-Reply texts are written by managers, so they run in Jinja2's immutable sandbox. Buyer
-text and request variables are only ever data passed to `render`, never template source.
+Reply texts are written by managers, so they run in Jinja2's immutable sandbox with a
+whitelist of constructs and a render budget (`app/sandbox.py`). Buyer text and request
+variables are only ever data passed to `render`, never template source.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.units import format_unit
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, pass_context
+from jinja2 import StrictUndefined, TemplateSyntaxError, pass_context
 from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.library import BusinessHours, ShopFacts, Variable, VariableType
+from app.sandbox import RefusedConstruct, ReplyEnvironment, bounded_join, loaded_names
 
 SHOP = "shop"
 
@@ -59,19 +60,40 @@ class RenderedText:
 
 @lru_cache(maxsize=256)
 def babel_locale(tag: str) -> Locale:
-    """Parse a BCP 47 tag once; Babel calls are cheaper with a parsed `Locale`."""
-    return Locale.parse(tag, sep="-")
+    """Parse a BCP 47 tag once; Babel calls are cheaper with a parsed `Locale`.
+
+    A well-formed tag Babel has no data for ("aca") raises `ValueError`, which a save
+    reports as a problem and serving treats as a reply that cannot render.
+    """
+    try:
+        return Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise ValueError(f"unknown locale {tag!r}: no formatting data for it") from exc
 
 
 def _locale(ctx: Context) -> Locale:
     return babel_locale(str(ctx.get("_locale", "en")))
 
 
+# Money and counts in a chat reply stay far below this; larger values (or "1e999999")
+# would only make Babel build enormous strings or fail.
+MAX_NUMBER = Decimal(10) ** 15
+MIN_EXPONENT = -12  # smaller fractions than 1e-12 are noise
+
+
 def _as_decimal(value: Any) -> Decimal | None:
+    """A finite number of sane size, or None (then filters print the value as it is)."""
+    if isinstance(value, bool):
+        return None
     try:
-        return Decimal(str(value))
+        parsed = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    if not parsed.is_finite() or abs(parsed) >= MAX_NUMBER:
+        return None
+    if parsed and parsed.as_tuple().exponent < MIN_EXPONENT:  # type: ignore[operator]
+        parsed = parsed.quantize(Decimal(1).scaleb(MIN_EXPONENT))
+    return parsed
 
 
 @pass_context
@@ -168,9 +190,9 @@ FILTERS: dict[str, Callable[..., str]] = {
 }
 
 
-def make_environment() -> ImmutableSandboxedEnvironment:
+def make_environment() -> ReplyEnvironment:
     """The replies' environment: sandboxed, plain text, strict about unknown names."""
-    env = ImmutableSandboxedEnvironment(
+    env = ReplyEnvironment(
         autoescape=False,
         undefined=StrictUndefined,
         keep_trailing_newline=False,
@@ -181,19 +203,22 @@ def make_environment() -> ImmutableSandboxedEnvironment:
     return env
 
 
-def used_names(env: ImmutableSandboxedEnvironment, source: str) -> set[str]:
-    """Top-level names a template reads (raises `TemplateSyntaxError`)."""
-    return set(meta.find_undeclared_variables(env.parse(source)))
+def used_names(env: ReplyEnvironment, source: str) -> set[str]:
+    """Names a template reads (raises `TemplateSyntaxError`, or `RefusedConstruct` for a
+    construct replies may not use)."""
+    return loaded_names(env.parse(source))
 
 
 class CompileError(ValueError):
     """A reply text that is not a valid template, or uses what it may not."""
 
 
-def validate_source(env: ImmutableSandboxedEnvironment, source: str, declared: set[str]) -> None:
-    """Refuse syntax errors, unknown filters (found while compiling) and undeclared names."""
+def validate_source(env: ReplyEnvironment, source: str, declared: set[str]) -> None:
+    """Refuse syntax errors, constructs replies may not use, and undeclared names."""
     try:
         names = used_names(env, source)
+    except RefusedConstruct as exc:
+        raise CompileError(f"line {exc.lineno}: {exc.message}") from exc
     except TemplateSyntaxError as exc:
         raise CompileError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
     undeclared = sorted(names - declared - {SHOP})
@@ -251,8 +276,8 @@ def coerce_value(definition: Variable, value: Any) -> Any:
     """Read a request value as its declared type; raise `ValueError` naming the problem."""
     if definition.type in (VariableType.money, VariableType.number):
         parsed = _as_decimal(value)
-        if parsed is None or isinstance(value, bool) or not parsed.is_finite():
-            raise ValueError(f"expected a number, got {value!r}")
+        if parsed is None:
+            raise ValueError(f"expected a number below {MAX_NUMBER:,}, got {value!r}")
         return parsed
     if definition.type is VariableType.date:
         try:
@@ -294,8 +319,14 @@ def render(
             variables[name] = Placeholder(
                 name, placeholder_label(definition, name, ctx.locale), seen
             )
-    text = template.render(
-        **variables, shop=ctx.shop, _locale=ctx.locale, _currency=ctx.currency, _today=ctx.today
+    text = bounded_join(
+        template.generate(
+            **variables,
+            shop=ctx.shop,
+            _locale=ctx.locale,
+            _currency=ctx.currency,
+            _today=ctx.today,
+        )
     )
     missing = tuple(name for name in declared if name in seen)
     return RenderedText(text=text.strip(), missing=missing)

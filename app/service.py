@@ -90,7 +90,9 @@ class Kefu:
     def open_store(self) -> LibraryStore:
         """Migrate the store; an empty one is seeded with the configured library folder."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = LibraryStore(database_url(self.settings))
+        store = LibraryStore(
+            database_url(self.settings), busy_timeout=self.settings.sqlite_busy_timeout
+        )
         with startup_lock(store.engine):  # several workers or replicas starting at once
             store.migrate()
             if store.is_empty():

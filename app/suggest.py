@@ -248,7 +248,7 @@ def build_snapshot(
         index=index,
         templates={t.id: t for t in library.templates()},
         busy_templates={k: tuple(v) for k, v in busy.items()},
-        shop_views={loc: shop_view(library.shop, loc) for loc in library.locales},
+        shop_views=_shop_views(library),
         index_sources=index_sources,
     )
 
@@ -261,6 +261,18 @@ def complete_snapshot(snapshot: Snapshot, cache_dir: Path | None = None) -> Snap
     sources = [s for group in by_template.values() for s in group]
     index = load_or_build_index(sources, _negatives(snapshot.library), cache_dir)
     return replace(snapshot, index=index, index_sources=by_template)
+
+
+def _shop_views(library: Library) -> dict[str, ShopView]:
+    """The shop as each locale's replies show it; a locale Babel lacks is left out (its
+    replies are skipped when served) rather than stopping the whole library from loading."""
+    views: dict[str, ShopView] = {}
+    for locale in library.locales:
+        try:
+            views[locale] = shop_view(library.shop, locale)
+        except ValueError:
+            continue
+    return views
 
 
 # ---- the stages -----------------------------------------------------------------------
@@ -416,14 +428,15 @@ def _render_suggestion(
     locale, how, tone, tone_fallback = _choose_variant(
         template, wanted_locale, wanted_tone, library.shop.default_locale, options.fallbacks
     )
-    ctx = RenderContext(
-        locale=locale,
-        currency=currency or library.shop.currency,
-        shop=snapshot.shop_views.get(locale) or shop_view(library.shop, locale),
-        values={k: v for k, v in values.items() if k in template.variables},
-    )
     declared = {name: library.variables.get(name) for name in template.variables}
     try:
+        # A locale Babel has no data for (stored before saves refused them) cannot render.
+        ctx = RenderContext(
+            locale=locale,
+            currency=currency or library.shop.currency,
+            shop=snapshot.shop_views.get(locale) or shop_view(library.shop, locale),
+            values={k: v for k, v in values.items() if k in template.variables},
+        )
         rendered = snapshot.replies.render((template.id, locale, tone), ctx, declared)
     except (TemplateError, ArithmeticError, ValueError):
         return None  # a reply that cannot render is skipped, never half-shown

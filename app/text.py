@@ -171,6 +171,10 @@ def normalize(message: str) -> Normalized:
     upper = sum(map(str.isupper, text))
     cased = upper + sum(map(str.islower, text))
     folded = text.casefold()
+    if not folded.isascii():
+        # Case folding can undo NFKC (a sharp s with a combining accent folds to "ss" and
+        # the accent): normalise again, so a folded text normalises to itself.
+        folded = unicodedata.normalize("NFKC", folded)
     if _ANY_TRIPLE.search(folded):
         folded = _REPEATS.sub(r"\1", folded)
     if "Han" in scripts:

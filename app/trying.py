@@ -174,13 +174,14 @@ def _render_draft(
     )
     declared = {name: library.variables.get(name) for name in draft.variables}
     values = coerce_variables(library, request.variables)
-    ctx = RenderContext(
-        locale=locale,
-        currency=request.currency or library.shop.currency,
-        shop=snapshot.shop_views.get(locale) or shop_view(library.shop, locale),
-        values={k: v for k, v in values.items() if k in draft.variables},
-    )
     try:
+        # Inside the try: a draft's locale may be one Babel has no data for.
+        ctx = RenderContext(
+            locale=locale,
+            currency=request.currency or library.shop.currency,
+            shop=snapshot.shop_views.get(locale) or shop_view(library.shop, locale),
+            values={k: v for k, v in values.items() if k in draft.variables},
+        )
         env = make_environment()
         source = draft.replies[locale][tone]
         validate_source(env, source, set(draft.variables))

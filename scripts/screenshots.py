@@ -76,6 +76,7 @@ def main() -> None:
         url, process = start_server(data, data / "server.log", {})
         try:
             new_user(data, "mia", "manager", PASSWORD)
+            new_user(data, "ada", "admin", PASSWORD)
             auth = {"Authorization": f"Bearer {new_key(data, scopes='suggest,feedback')}"}
             with httpx.Client(base_url=url, timeout=10, headers=auth) as http:
                 for message, times in MESSAGES:
@@ -129,6 +130,8 @@ def shoot(url: str) -> None:
         page.screenshot(path=OUT / "editor.png")
         page.goto(f"{url}/insights?lang=en&days=14")
         page.screenshot(path=OUT / "insights.png", full_page=True)
+        page.goto(f"{url}/library/categories?lang=en")
+        page.screenshot(path=OUT / "categories.png")
         phone = context.new_page()
         phone.set_viewport_size({"width": 390, "height": 844})
         phone.goto(f"{url}/?lang=en")
@@ -136,6 +139,14 @@ def shoot(url: str) -> None:
         phone.press("#message", "Enter")
         phone.wait_for_selector(".card")
         phone.screenshot(path=OUT / "console-phone-ar.png")
+        admin = browser.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
+        page = admin.new_page()
+        page.goto(f"{url}/login?lang=en&next=/admin")
+        page.fill("#name", "ada")
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(f"{url}/admin")
+        page.screenshot(path=OUT / "admin.png")
         browser.close()
 
 

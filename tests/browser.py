@@ -31,6 +31,7 @@ PHONE = {"width": 390, "height": 844}
 
 PASSWORD = "correct horse battery staple"
 MANAGERS = ("mia", "ana", "bo")  # each signs in through the login page
+ADMINS = ("ada",)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     try:
         for name in MANAGERS:
             new_user(data, name, "manager", PASSWORD)
+        for name in ADMINS:
+            new_user(data, name, "admin", PASSWORD)
         key = new_key(data, scopes="suggest,feedback,library:read,library:write,insights")
         yield url, {"Authorization": f"Bearer {key}"}
     finally:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 
 from app.auth.access import Access
 from app.auth.scopes import Scope
@@ -138,3 +141,20 @@ def store_settings(
     else:
         for url in postgres_schema_url():
             yield Settings(data_dir=data, replies_dir=REPLIES, database_url=url)
+
+
+# Property tests (hypothesis): a fixed, reproducible run in CI; the same number of
+# examples locally, with a saved database of failures. Deadlines are generous: the machines
+# are small and shared, and a deadline only catches calls that are slow every time.
+hypothesis_settings.register_profile(
+    "ci",
+    max_examples=200,
+    derandomize=True,
+    database=None,
+    deadline=timedelta(seconds=2),
+    print_blob=True,
+)
+hypothesis_settings.register_profile("dev", max_examples=200, deadline=timedelta(seconds=2))
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "dev")
+)

@@ -150,6 +150,21 @@ def test_creating_an_existing_id_is_409(api: Client) -> None:
     assert response.status_code == 409
 
 
+@pytest.mark.parametrize(
+    ("template_id", "busy"), [("busy_hour.no_state", None), ("thanks.with_state", "queue")]
+)
+def test_a_template_breaking_the_busy_rule_is_refused_and_the_library_still_loads(
+    api: Client, template_id: str, busy: str | None
+) -> None:
+    replies = {"en": {"friendly": "Hi"}}
+    document = {"id": template_id, "title": "X", "busy": busy, "replies": replies}
+    response = api.post("/v1/library/templates", json=document)
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "busy"
+    assert api.get(f"/v1/library/templates/{template_id}").status_code == 404
+    api.app.state.kefu.store.load_library()  # what every reload does
+
+
 def test_preview_renders_a_draft_in_every_locale_and_tone_without_saving(api: Client) -> None:
     body, _ = current(api, "shipping_delay.not_shipped")
     draft = {**body["template"]}

@@ -84,7 +84,7 @@ def test_buyer_text_is_data_not_template_source() -> None:
     ("source", "problem"),
     [
         ("Hi {{ secret }}", "undeclared variables: secret"),
-        ("Hi {{ order_id|shout }}", "No filter named .shout."),
+        ("Hi {{ order_id|shout }}", "filter .shout. is not allowed"),
         ("Hi {{ order_id ", "syntax error"),
     ],
 )
@@ -94,9 +94,9 @@ def test_validate_source_refuses(source: str, problem: str) -> None:
 
 
 def test_sandbox_blocks_attribute_walks() -> None:
-    from jinja2.exceptions import SecurityError
+    from app.sandbox import RefusedConstruct
 
-    with pytest.raises(SecurityError):
+    with pytest.raises(RefusedConstruct, match="is not allowed"):
         render_text("{{ shop.__class__.__mro__ }}")
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.api.access import require
 from app.api.deps import KefuDep
 from app.api.library import TemplateOut, _conflict, _editor, _out, _validate
-from app.api.versioning import Author, IfMatch, expected_version
+from app.api.versioning import MAX_VERSION, Author, IfMatch, expected_version
 from app.auth.scopes import Scope
 from app.errors import InvalidInput, NotFound
 from app.library import Triggers
@@ -99,7 +99,7 @@ def unmatched_groups(
 
 @router.post("/v1/library/unmatched/{unmatched_id}/add-trigger", response_model=TemplateOut)
 def add_as_trigger(
-    unmatched_id: int,
+    unmatched_id: Annotated[int, Path(ge=1, le=MAX_VERSION)],
     body: AddTriggerBody,
     kefu: KefuDep,
     author: Author,

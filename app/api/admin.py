@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.api.access import AccessDep, Admin, remote
+from app.auth.scopes import Role, Scope
 from app.store.access import ApiKey, User
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+# The service checks roles and scopes (naming a wrong one); the schema lists the valid
+# ones too, so clients and the schema fuzzing know them.
+_ROLES: dict[str, Any] = {"enum": [r.value for r in Role]}
+_SCOPES: dict[str, Any] = {"enum": [s.value for s in Scope]}
 
 
 class UserOut(BaseModel):
@@ -29,7 +36,7 @@ class UserOut(BaseModel):
 
 class NewUser(BaseModel):
     name: Name
-    role: str = Field(description="agent, manager or admin")
+    role: str = Field(description="agent, manager or admin", json_schema_extra=_ROLES)
     password: Password | None = Field(None, description="Default: one is generated.")
 
 
@@ -39,7 +46,7 @@ class CreatedUser(BaseModel):
 
 
 class UserChange(BaseModel):
-    role: str | None = None
+    role: str | None = Field(None, json_schema_extra={"enum": [*_ROLES["enum"], None]})
     disabled: bool | None = Field(None, description="A disabled account cannot sign in.")
     password: Password | None = Field(None, description="Set; to be changed at next sign-in.")
     unlock: bool = False
@@ -59,7 +66,9 @@ class KeyOut(BaseModel):
 
 class NewKey(BaseModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
-    scopes: list[str] = Field(min_length=1, max_length=10)
+    scopes: list[str] = Field(
+        min_length=1, max_length=10, json_schema_extra={"items": {"type": "string", **_SCOPES}}
+    )
     origins: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
         default_factory=list,
         max_length=50,

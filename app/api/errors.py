@@ -9,10 +9,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import BodyTooLarge, KefuError
+from app.errors import BodyTooLarge, KefuError, StoreUnavailable
 
 log = logging.getLogger("kefu")
 
@@ -21,6 +24,26 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     415: "unsupported_media_type",
+}
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. `invalid_input`.")
+    message: str = Field(description="What went wrong, in plain words.")
+    details: list[dict[str, Any]] = Field(description="Per-field problems, when there are any.")
+
+
+class ErrorBody(BaseModel):
+    """The body of every failure."""
+
+    error: ErrorInfo
+
+
+# Documented on every route: FastAPI's own 422 shape is replaced by ours, and "default"
+# says that any other failure status carries the same body.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "A field breaks a rule; `details` names it."},
+    "default": {"model": ErrorBody, "description": "Any other failure, in the same shape."},
 }
 
 
@@ -62,6 +85,14 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
     return JSONResponse(error_body("invalid_input", message, details), status_code=422)
 
 
+def _reason(exc: Exception) -> str:
+    """The database's own first line ("database is locked", "terminating connection…"),
+    without the statement or its parameters."""
+    original = getattr(exc, "orig", None) or exc
+    first = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    return (first or type(original).__name__)[:200]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def _kefu_error(_: Request, exc: KefuError) -> JSONResponse:
@@ -77,6 +108,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("the store refused a request: %s", _reason(exc))
+        error = StoreUnavailable(
+            f"the library store is unavailable ({_reason(exc)}); nothing was changed,"
+            " try again in a moment"
+        )
+        return JSONResponse(error.to_dict(), status_code=error.status, headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -18,7 +18,14 @@ from pydantic import BaseModel, Field
 
 from app.api.access import require
 from app.api.deps import KefuDep
-from app.api.versioning import Author, IfMatch, conflict, expected_version
+from app.api.versioning import (
+    MAX_VERSION,
+    Author,
+    IfMatch,
+    VersionNumber,
+    conflict,
+    expected_version,
+)
 from app.auth.scopes import Scope
 from app.compiled import template_problems
 from app.errors import AlreadyExists, InvalidInput, NotFound, VersionConflict
@@ -75,7 +82,7 @@ class HistoryEntry(BaseModel):
 
 
 class RollbackBody(BaseModel):
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 def _editor(kefu: Kefu) -> TemplateEditor:
@@ -103,6 +110,12 @@ def _validate(kefu: Kefu, template: Template) -> None:
     category = CategoryEditor(kefu.store).get(template.category) if kefu.store else None
     if category is None or category.deleted:
         raise InvalidInput(f"template.id: no category {template.category!r} (create it first)")
+    if (template.busy is None) == (template.category == "busy_hour"):
+        # The loader refuses this (`Category`): accepting it would stop every reload.
+        raise InvalidInput(
+            "template.busy: set on busy_hour templates, and only on them",
+            [{"field": "busy", "problem": "set exactly on busy_hour templates"}],
+        )
     unknown = [v for v in template.variables if v not in library.variables]
     if unknown:
         raise InvalidInput(
@@ -130,14 +143,14 @@ def _conflict(editor: TemplateEditor, template_id: str, exc: Conflict) -> Versio
 @router.get("/templates", response_model=TemplatePage)
 def list_templates(
     kefu: KefuDep,
-    category: str | None = None,
-    locale: str | None = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    locale: Annotated[str | None, Query(max_length=35)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     deleted: bool = False,
     needs_review: Annotated[
         bool | None, Query(description="Only templates with (or without) stale translations.")
     ] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_VERSION)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TemplatePage:
     """Templates, filtered by category, locale and text; paginated."""
@@ -274,8 +287,8 @@ def template_history(template_id: str, kefu: KefuDep) -> list[HistoryEntry]:
 def template_diff(
     template_id: str,
     kefu: KefuDep,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int, Query(alias="to", ge=1)],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_VERSION)],
 ) -> dict[str, object]:
     """A unified diff of two versions' YAML-like JSON, line by line."""
     editor = _editor(kefu)

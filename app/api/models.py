@@ -14,9 +14,14 @@ from app.library import Tone
 RequestLocale = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$", max_length=35)
 ]
-VariableValue = Annotated[str, StringConstraints(max_length=500)] | int | float | None
-
-MAX_VARIABLES = 50
+# Text values are at most KEFU_MAX_VARIABLE_CHARS long (checked per request: a setting).
+VariableValue = str | int | float | None
+VariableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+# `additionalProperties: false` tells schema readers what pydantic enforces: only names
+# that match the pattern.
+Variables = Annotated[
+    dict[VariableName, VariableValue], Field(json_schema_extra={"additionalProperties": False})
+]
 
 
 class SuggestContextBody(BaseModel):
@@ -53,7 +58,7 @@ class SuggestBody(BaseModel):
         None, description="ISO 4217 currency for money in replies (default: the shop's)."
     )
     limit: int = Field(3, ge=1, description="How many suggestions at most.")
-    variables: dict[
-        Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")], VariableValue
-    ] = Field(default_factory=dict, description="Values for the replies, e.g. order_id.")
+    variables: Variables = Field(
+        default_factory=dict, description="Values for the replies, e.g. order_id."
+    )
     context: SuggestContextBody = Field(default_factory=SuggestContextBody)

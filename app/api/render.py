@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.access import require
 from app.api.deps import KefuDep
-from app.api.models import MAX_VARIABLES, RequestLocale, VariableValue
+from app.api.limits import check_variables
+from app.api.models import RequestLocale, Variables
 from app.auth.scopes import Scope
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
 from app.library import Tone
 from app.suggest import Suggestion, render_reply
 
@@ -25,9 +26,7 @@ class RenderBody(BaseModel):
     template_id: Annotated[str, StringConstraints(max_length=129)]
     locale: RequestLocale = Field(description="The locale the suggestion was shown in.")
     tone: Tone
-    variables: dict[
-        Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")], VariableValue
-    ] = Field(default_factory=dict)
+    variables: Variables = Field(default_factory=dict)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
 
 
@@ -35,8 +34,7 @@ class RenderBody(BaseModel):
 async def post_render(body: RenderBody, kefu: KefuDep) -> Suggestion:
     """Render one template in a locale and tone with the given values (nothing is counted:
     the console calls this while the agent fills in a suggestion's missing variables)."""
-    if len(body.variables) > MAX_VARIABLES:
-        raise InvalidInput(f"variables: at most {MAX_VARIABLES}")
+    check_variables(body.variables, kefu.settings)
     rendered = render_reply(
         kefu.snapshot,
         kefu.options,

@@ -9,7 +9,14 @@ from pydantic import BaseModel, Field
 
 from app.api.access import require
 from app.api.deps import KefuDep
-from app.api.versioning import Author, IfMatch, conflict, expected_version, set_etag
+from app.api.versioning import (
+    Author,
+    IfMatch,
+    VersionNumber,
+    conflict,
+    expected_version,
+    set_etag,
+)
 from app.auth.scopes import Scope
 from app.compiled import shop_problems
 from app.errors import InvalidInput, NotFound
@@ -41,7 +48,7 @@ class ShopVersion(BaseModel):
 
 
 class ShopRollback(BaseModel):
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 def _editor(kefu: Kefu) -> DocumentEditor:

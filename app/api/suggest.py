@@ -6,8 +6,9 @@ from fastapi import APIRouter, Header
 
 from app.api.access import Agent
 from app.api.deps import KefuDep, MetricsDep
-from app.api.models import MAX_VARIABLES, SuggestBody
-from app.errors import InvalidInput
+from app.api.limits import check_limit, check_message, check_variables
+from app.api.models import SuggestBody
+from app.config import Settings
 from app.suggest import SuggestContext, SuggestRequest, SuggestResult
 
 router = APIRouter(prefix="/v1", tags=["suggest"])
@@ -29,35 +30,14 @@ def _accept_language(header: str | None) -> tuple[str, ...]:
     return tuple(tag for _, tag in sorted(weighted, key=lambda w: -w[0]))
 
 
-def to_request(
-    body: SuggestBody, kefu_limit: int, max_chars: int, hints: tuple[str, ...]
-) -> SuggestRequest:
-    message = body.message
-    if not message.strip():
-        raise InvalidInput(
-            "message: the message is empty", [{"field": "message", "problem": "empty"}]
-        )
-    if len(message) > max_chars:
-        raise InvalidInput(
-            f"message: longer than {max_chars} characters",
-            [{"field": "message", "problem": f"{len(message)} characters, at most {max_chars}"}],
-        )
-    if "\x00" in message:
-        raise InvalidInput(
-            "message: contains a NUL character", [{"field": "message", "problem": "NUL"}]
-        )
-    if body.limit > kefu_limit:
-        raise InvalidInput(
-            f"limit: at most {kefu_limit}", [{"field": "limit", "problem": f"at most {kefu_limit}"}]
-        )
-    if len(body.variables) > MAX_VARIABLES:
-        raise InvalidInput(
-            f"variables: at most {MAX_VARIABLES}",
-            [{"field": "variables", "problem": f"at most {MAX_VARIABLES} entries"}],
-        )
+def to_request(body: SuggestBody, settings: Settings, hints: tuple[str, ...]) -> SuggestRequest:
+    """The pipeline's request, once every configured limit holds (422 naming the field)."""
+    check_message(body.message, settings.max_message_chars)
+    check_limit(body.limit, settings.max_suggestions)
+    check_variables(body.variables, settings)
     locale = body.locale.replace("_", "-") if body.locale else None
     return SuggestRequest(
-        message=message,
+        message=body.message,
         locale=locale,
         tone=body.tone,
         limit=body.limit,
@@ -81,13 +61,7 @@ async def post_suggest(
     accept_language: str | None = Header(None),
 ) -> SuggestResult:
     """Suggest ready replies for a buyer's message, in the buyer's language and tone."""
-    settings = kefu.settings
-    request = to_request(
-        body,
-        settings.max_suggestions,
-        settings.max_message_chars,
-        _accept_language(accept_language),
-    )
+    request = to_request(body, kefu.settings, _accept_language(accept_language))
     result = kefu.suggest(request)  # a variable of the wrong type raises InvalidInput (422)
     metrics.suggested(result)
     return result

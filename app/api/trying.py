@@ -31,11 +31,5 @@ def try_template(
     Nothing is saved. The draft's triggers are scored with the live index, so the answer is
     what a save would give, give or take retraining the category model.
     """
-    settings = kefu.settings
-    request = to_request(
-        body,
-        settings.max_suggestions,
-        settings.max_message_chars,
-        _accept_language(accept_language),
-    )
+    request = to_request(body, kefu.settings, _accept_language(accept_language))
     return try_draft(kefu.snapshot, request, body.template, kefu.options)

@@ -6,9 +6,15 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Response
+from pydantic import Field
 
 from app.api.access import Editor
 from app.errors import InvalidInput, PreconditionRequired, VersionConflict
+
+# Versions and ids are SQL integers (32-bit in PostgreSQL): a larger number in a request
+# is refused as input instead of overflowing in the database.
+MAX_VERSION = 2**31 - 1
+VersionNumber = Annotated[int, Field(ge=1, le=MAX_VERSION)]
 
 
 def _author(who: Editor) -> str:
@@ -25,9 +31,12 @@ def expected_version(if_match: str | None) -> int:
     if if_match is None:
         raise PreconditionRequired("send If-Match with the version your change is based on")
     try:
-        return int(if_match.strip().removeprefix("W/").strip('"'))
+        version = int(if_match.strip().removeprefix("W/").strip('"'))
     except ValueError as exc:
         raise InvalidInput(f"If-Match: not a version: {if_match!r}") from exc
+    if not 1 <= version <= MAX_VERSION:
+        raise InvalidInput(f"If-Match: not a version: {if_match!r}")
+    return version
 
 
 def set_etag(response: Response, version: int) -> None:

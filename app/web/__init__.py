@@ -1,4 +1,5 @@
-"""Server-rendered pages: the agent console, the library editor, insights."""
+"""Server-rendered pages: the agent console, the library editor, categories, insights,
+accounts and keys."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from app.api.deps import get_kefu
 from app.service import Kefu
-from app.web import i18n
+from app.web import admin, authoring, i18n
 from app.web.csrf import CSRFMiddleware
 from app.web.pages import router
 from app.web.templating import STATIC
@@ -17,9 +18,13 @@ from app.web.ui import WebUI
 
 
 def add_pages(app: FastAPI) -> None:
-    """The pages' routes (each declares who may see it, like every API route)."""
-    # Pages read the library: until it is loaded they answer 503 not_ready, as the API does.
-    app.include_router(router, dependencies=[Depends(get_kefu)])
+    """The pages' routes (each declares who may see it, like every API route). The fixed
+    paths under /library go before `/library/{template_id}`, which would take them.
+    Pages read the library: until it is loaded they answer 503 not_ready, as the API does."""
+    loaded = [Depends(get_kefu)]
+    app.include_router(authoring.router, dependencies=loaded)
+    app.include_router(admin.router, dependencies=loaded)
+    app.include_router(router, dependencies=loaded)
 
 
 def install(app: FastAPI, kefu: Kefu, locales_dir: Path) -> None:

@@ -20,6 +20,7 @@ from app.auth.scopes import Scope
 from app.library import ShopFacts, Tone
 from app.rendering import placeholder_label
 from app.review import source_locale
+from app.store.categories import CategoryEditor, StoredCategory
 from app.store.documents import DocumentEditor
 from app.store.repository import StoredTemplate, TemplateEditor
 from app.tone import BuyerTone
@@ -32,7 +33,7 @@ router = APIRouter(include_in_schema=False)
 RTL_LANGUAGES = ("ar", "fa", "he", "ur")
 
 
-def _ui(request: Request) -> WebUI:
+def web_ui(request: Request) -> WebUI:
     ui: WebUI = request.app.state.web
     return ui
 
@@ -94,7 +95,7 @@ def console_strings() -> dict[str, str]:
 
 @router.get("/", response_class=HTMLResponse, dependencies=[Depends(require_page(Scope.SUGGEST))])
 def console(request: Request) -> HTMLResponse:
-    ui = _ui(request)
+    ui = web_ui(request)
     library = ui.kefu.snapshot.library
 
     def page(lang: str) -> dict[str, Any]:
@@ -117,7 +118,7 @@ def console(request: Request) -> HTMLResponse:
     return ui.render(request, "console.html", page, nav="console")
 
 
-def _templates(ui: WebUI) -> TemplateEditor:
+def template_editor(ui: WebUI) -> TemplateEditor:
     if ui.kefu.store is None:
         raise RuntimeError("no store")
     return TemplateEditor(ui.kefu.store)
@@ -161,22 +162,26 @@ def library_page(
     category: Annotated[str, Query(max_length=64)] = "",
     locale: Annotated[str, Query(max_length=35)] = "",
     stale: bool = False,
+    deleted: bool = False,
 ) -> HTMLResponse:
-    """Browse and search templates; the coverage matrix shows gaps and stale translations."""
-    ui = _ui(request)
+    """Browse and search templates; the coverage matrix shows gaps and stale translations.
+    With `deleted`, the deleted templates instead, to open and restore."""
+    ui = web_ui(request)
     library = ui.kefu.snapshot.library
     folded = q.casefold()
     found = [
         s
-        for s in _templates(ui).list()
-        if not s.deleted
+        for s in template_editor(ui).list()
+        if s.deleted == deleted
         and (not category or s.template.category == category)
         and (not locale or locale in s.template.replies)
         and (not stale or s.needs_review)
         and (not folded or folded in _searchable(s))
     ]
     locales = library.locales
-    categories = [(c.id, c.title) for c in library.categories.values()]
+    # From the store: a category made a moment ago has no template yet, so it is not in
+    # the served library, and it is where a new template goes.
+    categories = [(c.id, c.title) for c in live_categories(ui)]
 
     def page(lang: str) -> dict[str, Any]:
         return {
@@ -184,11 +189,30 @@ def library_page(
             "locales": locales,
             "locale_names": {tag: locale_name(tag, lang) for tag in locales},
             "categories": categories,
+            "new_categories": [c for c in categories if c[0] not in NOT_CREATED_HERE],
+            "new": {"category": "", "name": "", "title": ""},
+            "problems": {},
             "tone_count": len(Tone),
-            "filters": {"q": q, "category": category, "locale": locale, "stale": stale},
+            "filters": {
+                "q": q,
+                "category": category,
+                "locale": locale,
+                "stale": stale,
+                "deleted": deleted,
+            },
         }
 
     return ui.render(request, "library.html", page, nav="library")
+
+
+# Busy-hour replies are chosen by the shop's state (`busy`), which the editor does not set.
+NOT_CREATED_HERE = frozenset({"busy_hour"})
+
+
+def live_categories(ui: WebUI) -> list[StoredCategory]:
+    if ui.kefu.store is None:
+        return []
+    return [c for c in CategoryEditor(ui.kefu.store).all() if not c.deleted]
 
 
 def _searchable(stored: StoredTemplate) -> str:
@@ -233,6 +257,12 @@ def editor_strings() -> dict[str, str]:
         "confirm": _("Mark as checked"),
         "stale": _("The source text changed since this translation"),
         "version_line": _("version %(version)s, saved by %(who)s"),
+        "created": _("Created as version %(version)s"),
+        "save": _("Save"),
+        "no_reply": _("Write at least one reply before saving."),
+        "deleted": _("Deleted as version %(version)s"),
+        "restored": _("Restored as version %(version)s: agents are offered it again."),
+        "confirm_delete": _("Delete “%(title)s”?"),
     }
 
 
@@ -243,7 +273,7 @@ def editor_strings() -> dict[str, str]:
 )
 def unmatched_page(request: Request) -> HTMLResponse:
     """Messages nothing matched, grouped; each can become a trigger of a template."""
-    ui = _ui(request)
+    ui = web_ui(request)
     activity = ui.kefu.activity
     groups = activity.unmatched_groups(limit=100) if activity is not None else []
     templates = sorted(
@@ -290,7 +320,7 @@ def shop_strings() -> dict[str, str]:
 )
 def shop_page(request: Request) -> HTMLResponse:
     """The shop's facts every reply can use: name, agent, currency, hours…"""
-    ui = _ui(request)
+    ui = web_ui(request)
     stored = DocumentEditor(ui.kefu.store).get("shop") if ui.kefu.store else None
     if stored is None:
         shop, version, updated_by = ui.kefu.snapshot.library.shop, 0, ""
@@ -323,7 +353,7 @@ def shop_page(request: Request) -> HTMLResponse:
 )
 def insights_page(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30) -> HTMLResponse:
     """Charts of what the library is doing, drawn on the server as SVG."""
-    ui = _ui(request)
+    ui = web_ui(request)
     activity = ui.kefu.activity
     data = activity.insights(days) if activity is not None else {}
     templates = ui.kefu.snapshot.templates
@@ -389,8 +419,8 @@ def insights_page(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 
 )
 def template_page(request: Request, template_id: str) -> HTMLResponse:
     """Edit one template: locales side by side, live preview, try, history."""
-    ui = _ui(request)
-    stored = _templates(ui).get(template_id)
+    ui = web_ui(request)
+    stored = template_editor(ui).get(template_id)
     if stored is None:
         return ui.render(
             request,
@@ -399,17 +429,26 @@ def template_page(request: Request, template_id: str) -> HTMLResponse:
             status=404,
             nav="library",
         )
+    return render_editor(request, stored)
+
+
+def render_editor(request: Request, stored: StoredTemplate, new: bool = False) -> HTMLResponse:
+    """The editor on a saved template, or on an unsaved draft (`new`: saving creates it)."""
+    ui = web_ui(request)
     library = ui.kefu.snapshot.library
     locales = library.locales
 
     def page(lang: str) -> dict[str, Any]:
         return {
             "stored": stored,
+            "new": new,
             "row": coverage(stored, sorted(set(locales) | set(stored.template.replies))),
             "tones": tone_names(),
             "script_data": {
                 "strings": editor_strings(),
                 "template": stored.template.model_dump(mode="json"),
+                "new": new,
+                "deleted": stored.deleted,
                 "tone_order": [t.value for t in Tone],
                 "locale_order": _locale_order(stored, library.shop.default_locale),
                 "version": stored.version,
@@ -446,4 +485,4 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
     def page(lang: str) -> dict[str, Any]:
         return {"script_data": {"strings": login_strings(), "next": target}}
 
-    return _ui(request).render(request, "login.html", page, nav="login")
+    return web_ui(request).render(request, "login.html", page, nav="login")

@@ -66,6 +66,20 @@ const kefu = (() => {
     area.remove();
   }
 
+  // Fetch this page again and swap in the elements with these ids: lists stay rendered
+  // (and escaped) by the server, with no second copy of their markup in a script.
+  async function refresh(ids) {
+    const response = await fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (!response.ok) return false;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const id of ids) {
+      const now = document.getElementById(id);
+      const next = fresh.getElementById(id);
+      if (now && next) now.replaceWith(document.adoptNode(next));
+    }
+    return true;
+  }
+
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());
   }
@@ -78,5 +92,5 @@ const kefu = (() => {
     });
   }
 
-  return { api, toast, format, el, data, copy };
+  return { api, toast, format, el, data, copy, refresh };
 })();

@@ -1,5 +1,6 @@
 // The template editor: locales side by side, live preview, try, save with If-Match,
-// conflicts reported with reload or merge, history with diffs and rollback.
+// conflicts reported with reload or merge, history with diffs and rollback, delete and
+// restore. On an unsaved draft (/library/new) the first save creates the template.
 "use strict";
 (() => {
   const { api, toast, format, el, data } = kefu;
@@ -13,6 +14,8 @@
   let base = config.template;   // the saved version this draft started from (for merging)
   let version = config.version;
   let needsReview = config.needs_review;
+  let isNew = config.new;
+  let deleted = config.deleted;
   let dirty = false;
   let previewTimer = 0;
   let previewSequence = 0;
@@ -190,9 +193,33 @@
   }
 
   async function save() {
+    if (deleted) return;
     clearErrors();
+    if (isNew) return create();
     const answer = await api("PUT", `${url}?message=${encodeURIComponent("edited in the library page")}`, draft(), headers());
     if (answer.ok) return saved(answer.body, format(T.saved, { version: answer.body.version }));
+    refused(answer);
+  }
+
+  // The first save of a draft: POST, then this page is the template's own editor.
+  async function create() {
+    const template = draft();
+    if (!Object.keys(template.replies).length) {
+      const first = document.querySelector("textarea[data-tone]");
+      if (first) fieldError(`${first.dataset.locale}/${first.dataset.tone}`, T.no_reply);
+      return banner("bad", T.invalid);
+    }
+    const answer = await api("POST", `/v1/library/templates?message=${encodeURIComponent("created in the library page")}`, template);
+    if (!answer.ok) return refused(answer);
+    isNew = false;
+    window.history.replaceState(null, "", `/library/${encodeURIComponent(id)}`);
+    $("save").textContent = T.save;
+    if ($("delete")) $("delete").hidden = false;
+    $("history-heading").hidden = false;
+    saved(answer.body, format(T.created, { version: answer.body.version }));
+  }
+
+  function refused(answer) {
     const error = (answer.body && answer.body.error) || { message: String(answer.status), details: [] };
     if (answer.status === 412) return conflicted(error);
     if (answer.status === 422) {
@@ -204,14 +231,49 @@
 
   function saved(stored, message) {
     base = stored.template;
-    version = stored.version;
     needsReview = stored.needs_review || [];
     build(base);
     $("heading").textContent = base.title;
-    $("version-line").textContent = `${base.id} · ${format(T.version_line, { version, who: stored.updated_by })}`;
+    settled(stored, message);
+  }
+
+  // A change was accepted: the version it made, who made it, the history.
+  function settled(stored, message) {
+    version = stored.version;
+    $("version-line").textContent = `${stored.template.id} · ${format(T.version_line, { version, who: stored.updated_by })}`;
     banner("ok", message);
     toast(message);
     loadHistory();
+  }
+
+  // ---- delete (soft) and restore -------------------------------------------------------
+
+  function showDeleted(value) {
+    deleted = value;
+    $("deleted-note").hidden = !value;
+    $("save").disabled = value;
+    if ($("delete")) $("delete").hidden = value || isNew;
+    if ($("restore")) $("restore").hidden = !value;
+  }
+
+  async function setDeleted(value) {
+    const answer = value ? await api("DELETE", url, undefined, headers())
+                         : await api("POST", `${url}/restore`, undefined, headers());
+    if (!answer.ok) return refused(answer);
+    showDeleted(value);
+    settled(answer.body, format(value ? T.deleted : T.restored, { version: answer.body.version }));
+  }
+
+  const dialog = $("confirm-delete");
+  if ($("delete")) {
+    $("delete").addEventListener("click", () => {
+      $("confirm-delete-text").textContent = format(T.confirm_delete, { title: base.title });
+      dialog.showModal();
+      $("cancel-delete").focus();
+    });
+    $("cancel-delete").addEventListener("click", () => dialog.close());
+    $("confirm-delete-button").addEventListener("click", () => { dialog.close(); setDeleted(true); });
+    $("restore").addEventListener("click", () => setDeleted(false));
   }
 
   function conflicted(error) {
@@ -304,6 +366,7 @@
   // ---- history --------------------------------------------------------------------------
 
   async function loadHistory() {
+    if (isNew) return;
     const answer = await api("GET", `${url}/history`);
     if (!answer.ok) return;
     const entries = [...answer.body].sort((a, b) => b.version - a.version);
