@@ -26,6 +26,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
 # Every operation of the API (a new one fails `test_every_operation_is_fuzzed`).
 OPERATIONS = [
     "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
     "GET /v1/categories",
     "POST /v1/suggest",
     "POST /v1/render",
