@@ -170,6 +170,10 @@ class Watch:
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if Watch.active and (event == "open" or event.startswith(FORBIDDEN_EVENTS)):
+        # The service's own background threads (warm-up, reloads, index rebuilds, counts)
+        # never see a request's text; what they open is not the payload's doing.
+        if threading.current_thread().name.startswith("kefu-"):
+            return
         with Watch.lock:
             Watch.events.append((event, args))
 

@@ -81,7 +81,8 @@ def new_template_problems(
 
 def draft(template_id: str, title: str, locale: str) -> StoredTemplate:
     """An unsaved template: one empty column in the shop's language, nothing else."""
-    template = Template(id=template_id, title=title.strip(), replies={locale: {}})
+    # Not validated: a draft is incomplete by nature (no reply yet); saving validates it.
+    template = Template.model_construct(id=template_id, title=title.strip(), replies={locale: {}})
     return StoredTemplate(
         template=template, version=0, deleted=False, updated_at=datetime.now(UTC), updated_by=""
     )
