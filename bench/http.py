@@ -137,6 +137,9 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 120
             status, _ = asyncio.run(asyncio.wait_for(_one_request(port, body), 30))
             if status == 200:
                 return
+            if status == 503:  # listening, library still loading (see /readyz)
+                time.sleep(0.2)
+                continue
         except OSError:
             time.sleep(0.1)
             continue
