@@ -15,7 +15,6 @@ from app.config import Settings, database_url
 from app.errors import NotReady
 from app.language import warm_up
 from app.library import Library, load_library
-from app.matching import load_or_build_index
 from app.store.activity import ActivityLog
 from app.store.locks import startup_lock
 from app.store.notify import is_postgres, listen
@@ -25,20 +24,13 @@ from app.suggest import (
     Snapshot,
     SuggestRequest,
     SuggestResult,
+    build_index,
     build_snapshot,
     complete_snapshot,
     suggest,
-    trigger_sources,
 )
 
 log = logging.getLogger("kefu")
-
-
-def _build_index_file(library: Library, cache_dir: Path) -> None:
-    by_template = trigger_sources(library)
-    sources = [s for group in by_template.values() for s in group]
-    negatives = [m for msgs in library.out_of_scope.values() for m in msgs]
-    load_or_build_index(sources, negatives, cache_dir)
 
 
 def build_in_child(library: Library, cache_dir: Path) -> None:
@@ -48,7 +40,7 @@ def build_in_child(library: Library, cache_dir: Path) -> None:
     request meanwhile. If the child fails, the caller's load builds it in-process.
     """
     process = multiprocessing.get_context("spawn").Process(
-        target=_build_index_file, args=(library, cache_dir), name="kefu-index", daemon=True
+        target=build_index, args=(library, cache_dir), name="kefu-index", daemon=True
     )
     process.start()
     process.join()

@@ -174,22 +174,30 @@ class Snapshot:
         return self.library.shop
 
 
+def template_sources(template: Template) -> tuple[TriggerSource, ...]:
+    """A template's trigger examples and keywords, language by language."""
+    sources: list[TriggerSource] = []
+    for language, triggers in template.triggers.items():
+        sources.extend(TriggerSource(template.id, language, t) for t in triggers.examples)
+        sources.extend(
+            TriggerSource(template.id, language, k, keyword=True) for k in triggers.keywords
+        )
+    return tuple(sources)
+
+
 def trigger_sources(library: Library) -> dict[str, tuple[TriggerSource, ...]]:
     """Every template's trigger examples and keywords, in library order."""
-    found: dict[str, tuple[TriggerSource, ...]] = {}
-    for template in library.templates():
-        sources: list[TriggerSource] = []
-        for language, triggers in template.triggers.items():
-            sources.extend(TriggerSource(template.id, language, t) for t in triggers.examples)
-            sources.extend(
-                TriggerSource(template.id, language, k, keyword=True) for k in triggers.keywords
-            )
-        found[template.id] = tuple(sources)
-    return found
+    return {template.id: template_sources(template) for template in library.templates()}
 
 
 def _negatives(library: Library) -> list[str]:
     return [m for msgs in library.out_of_scope.values() for m in msgs]
+
+
+def build_index(library: Library, cache_dir: Path | None = None) -> MatchIndex:
+    """The library's full trigger index (loaded from `cache_dir` if built before)."""
+    sources = [s for group in trigger_sources(library).values() for s in group]
+    return load_or_build_index(sources, _negatives(library), cache_dir)
 
 
 def build_snapshot(
@@ -257,10 +265,8 @@ def complete_snapshot(snapshot: Snapshot, cache_dir: Path | None = None) -> Snap
     """The same snapshot with its index built in full (the slow part of a trigger edit)."""
     if not snapshot.pending:
         return snapshot
-    by_template = trigger_sources(snapshot.library)
-    sources = [s for group in by_template.values() for s in group]
-    index = load_or_build_index(sources, _negatives(snapshot.library), cache_dir)
-    return replace(snapshot, index=index, index_sources=by_template)
+    index = build_index(snapshot.library, cache_dir)
+    return replace(snapshot, index=index, index_sources=trigger_sources(snapshot.library))
 
 
 def _shop_views(library: Library) -> dict[str, ShopView]:

@@ -14,7 +14,7 @@ from jinja2.exceptions import TemplateError
 from pydantic import BaseModel
 
 from app.library import Template
-from app.matching import Match, TriggerSource
+from app.matching import Match
 from app.rendering import (
     CompileError,
     RenderContext,
@@ -33,6 +33,7 @@ from app.suggest import (
     coerce_variables,
     split_asks,
     suggest,
+    template_sources,
 )
 from app.text import normalize
 
@@ -73,22 +74,12 @@ class _Scored:
     ask: str
 
 
-def _sources(template: Template) -> list[TriggerSource]:
-    sources: list[TriggerSource] = []
-    for language, triggers in template.triggers.items():
-        sources.extend(TriggerSource(template.id, language, t) for t in triggers.examples)
-        sources.extend(
-            TriggerSource(template.id, language, k, keyword=True) for k in triggers.keywords
-        )
-    return sources
-
-
 def try_draft(
     snapshot: Snapshot, request: SuggestRequest, draft: Template, options: Options
 ) -> TryResult:
     """The live answer for `request`, and where `draft` would stand in it."""
     live = suggest(snapshot, request, options)
-    sources = _sources(draft)
+    sources = template_sources(draft)
     asks = split_asks(request.message)
     pieces = [request.message] if len(asks) <= 1 else [request.message, *asks]
     best: _Scored | None = None

@@ -129,7 +129,7 @@ def add_as_trigger(
         why = f"trigger from unmatched #{unmatched_id}"
         saved = editor.update(template, expected, author, why)
     except Conflict as exc:
-        raise _conflict(editor, body.template_id, exc) from exc
+        raise _conflict(editor, body.template_id) from exc
     return _out(saved, response)
 
 

@@ -102,12 +102,7 @@ def _change(
         raise InvalidInput(f"{exc}: delete or move them first") from exc
     except Conflict as exc:
         current = editor.get(category_id)
-        raise conflict(
-            f"category {category_id}",
-            current.version if current else None,
-            current.updated_by if current else None,
-            current.updated_at if current else None,
-        ) from exc
+        raise conflict(f"category {category_id}", current) from exc
 
 
 @router.get("", response_model=list[CategoryOut])

@@ -130,14 +130,9 @@ def _validate(kefu: Kefu, template: Template) -> None:
         )
 
 
-def _conflict(editor: TemplateEditor, template_id: str, exc: Conflict) -> VersionConflict:
+def _conflict(editor: TemplateEditor, template_id: str) -> VersionConflict:
     current = editor.get(template_id)
-    return conflict(
-        template_id,
-        current.version if current else None,
-        current.updated_by if current else None,
-        current.updated_at if current else None,
-    )
+    return conflict(template_id, current)
 
 
 @router.get("/templates", response_model=TemplatePage)
@@ -221,7 +216,7 @@ def update_template(
     except KeyError as exc:
         raise NotFound(f"no template {template_id!r}") from exc
     except Conflict as exc:
-        raise _conflict(editor, template_id, exc) from exc
+        raise _conflict(editor, template_id) from exc
 
 
 def _set_deleted(
@@ -240,7 +235,7 @@ def _set_deleted(
     except KeyError as exc:
         raise NotFound(f"no template {template_id!r}") from exc
     except Conflict as exc:
-        raise _conflict(editor, template_id, exc) from exc
+        raise _conflict(editor, template_id) from exc
     return _out(stored, response)
 
 
@@ -331,7 +326,7 @@ def rollback_template(
             template_id, body.version, expected, author, kefu.snapshot.library.shop.default_locale
         )
     except Conflict as exc:
-        raise _conflict(editor, template_id, exc) from exc
+        raise _conflict(editor, template_id) from exc
     return _out(stored, response)
 
 
@@ -356,7 +351,7 @@ def confirm_translations(
     try:
         return _out(editor.confirm(template_id, body.locales, expected, author), response)
     except Conflict as exc:
-        raise _conflict(editor, template_id, exc) from exc
+        raise _conflict(editor, template_id) from exc
 
 
 class PreviewBody(BaseModel):

@@ -85,12 +85,7 @@ def _save(
         return editor.update(SHOP, shop.model_dump(mode="json"), expected, author, message)
     except Conflict as exc:
         current = editor.get(SHOP)
-        raise conflict(
-            "the shop's facts",
-            current.version if current else None,
-            current.updated_by if current else None,
-            current.updated_at if current else None,
-        ) from exc
+        raise conflict("the shop's facts", current) from exc
 
 
 @router.get("", response_model=ShopOut)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Header, Response
 from pydantic import Field
@@ -43,18 +43,24 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
 
 
-def conflict(
-    what: str, version: int | None, by: str | None, at: datetime | None
-) -> VersionConflict:
+class Versioned(Protocol):
+    """What every stored template, category and document tells about its last save."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def updated_by(self) -> str: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+
+
+def conflict(what: str, current: Versioned | None) -> VersionConflict:
     """412 naming the current version and who saved it, so a client can reload or merge."""
-    details = []
-    if version is not None:
-        details.append(
-            {
-                "current_version": version,
-                "updated_by": by,
-                "updated_at": at.isoformat() if at else None,
-            }
-        )
-    suffix = f": it is at version {version}, saved by {by}" if version is not None else ""
-    return VersionConflict(f"{what} has changed since your version{suffix}", details)
+    if current is None:  # gone meanwhile: nothing to name
+        return VersionConflict(f"{what} has changed since your version")
+    at = current.updated_at.isoformat() if current.updated_at else None
+    return VersionConflict(
+        f"{what} has changed since your version: it is at version {current.version}, "
+        f"saved by {current.updated_by}",
+        [{"current_version": current.version, "updated_by": current.updated_by, "updated_at": at}],
+    )
